@@ -1,0 +1,260 @@
+// Longview's pages: chunked uploads, live ingest progress and streamed search results.
+"use strict";
+
+(function () {
+  function cookie(name) {
+    const m = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => {
+      if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v);
+    });
+    (children || []).forEach((c) => node.appendChild(c));
+    return node;
+  }
+
+  function fmtEta(s) {
+    if (s === null || s === undefined) return "";
+    if (s < 60) return Math.round(s) + " s left";
+    return Math.round(s / 60) + " min left";
+  }
+
+  async function api(method, url, body, headers) {
+    const opts = { method, headers: Object.assign({ "X-CSRFToken": cookie("csrftoken") }, headers || {}), credentials: "same-origin" };
+    if (body !== undefined) opts.body = body;
+    const resp = await fetch(url, opts);
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (!resp.ok) {
+      const err = new Error((data && data.detail) || ("request failed with HTTP " + resp.status));
+      err.status = resp.status;
+      err.data = data;
+      throw err;
+    }
+    return data;
+  }
+
+  // One websocket per page; reconnects with backoff and re-sends subscriptions.
+  class Events {
+    constructor() {
+      this.handlers = {};
+      this.pending = [];
+      this.sticky = [];
+      this.delay = 500;
+      this.connect();
+    }
+    connect() {
+      const proto = location.protocol === "https:" ? "wss://" : "ws://";
+      this.ws = new WebSocket(proto + location.host + "/ws/events/");
+      this.ws.onopen = () => {
+        this.delay = 500;
+        this.sticky.forEach((m) => this.ws.send(JSON.stringify(m)));
+        this.pending.splice(0).forEach((m) => this.ws.send(JSON.stringify(m)));
+        document.body.dataset.ws = "open";
+      };
+      this.ws.onmessage = (ev) => {
+        const msg = JSON.parse(ev.data);
+        (this.handlers[msg.type] || []).forEach((fn) => fn(msg));
+      };
+      this.ws.onclose = () => {
+        document.body.dataset.ws = "closed";
+        setTimeout(() => this.connect(), this.delay);
+        this.delay = Math.min(this.delay * 2, 10000);
+      };
+    }
+    on(type, fn) { (this.handlers[type] = this.handlers[type] || []).push(fn); }
+    send(msg, sticky) {
+      if (sticky) this.sticky.push(msg);
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+      else if (!sticky) this.pending.push(msg);
+    }
+  }
+
+  function renderStatus(container, status, opts) {
+    container.replaceChildren();
+    container.appendChild(el("span", { class: "badge badge-" + status, text: status }));
+    if (opts && opts.percent !== undefined) {
+      const p = el("progress", { class: "ingest-progress", max: "100" });
+      p.value = opts.percent;
+      container.appendChild(p);
+      container.appendChild(el("span", { class: "ingest-text", text: [opts.message, fmtEta(opts.eta)].filter(Boolean).join(" · ") }));
+    }
+    if (opts && opts.reason) container.appendChild(el("span", { class: "error reason", text: opts.reason }));
+  }
+
+  function watchIngest(events, onUpdate) {
+    events.on("ingest.progress", (m) => onUpdate(m.video, "processing", { percent: m.percent, eta: m.eta_s, message: m.message }));
+    events.on("ingest.done", (m) => onUpdate(m.video, "done", { people: m.people, warnings: m.warnings }));
+    events.on("ingest.failed", (m) => onUpdate(m.video, "failed", { reason: m.reason }));
+  }
+
+  // ---- dashboard: upload + footage table ----
+  function initDashboard(events) {
+    const table = document.getElementById("videos");
+    const live = [];
+    table.querySelectorAll("tr[data-video]").forEach((row) => {
+      if (["queued", "processing"].includes(row.dataset.status)) live.push(Number(row.dataset.video));
+    });
+    if (live.length) events.send({ type: "ingest.subscribe", videos: live }, true);
+    watchIngest(events, (id, status, opts) => {
+      const row = table.querySelector('tr[data-video="' + id + '"]');
+      if (!row) return;
+      row.dataset.status = status;
+      renderStatus(row.querySelector(".status"), status, opts);
+      if (opts.people !== undefined) row.querySelector(".people").textContent = opts.people;
+    });
+
+    const form = document.getElementById("upload-form");
+    if (!form) return;
+    const localNow = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
+    form.recorded_at.value = localNow.toISOString().slice(0, 19);
+    const chunk = Number(document.getElementById("upload").dataset.chunkBytes);
+    const bar = document.getElementById("upload-progress");
+    const text = document.getElementById("upload-text");
+    const errorBox = document.getElementById("upload-error");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      errorBox.hidden = true;
+      const file = form.file.files[0];
+      if (!file) return;
+      const button = form.querySelector("button");
+      button.disabled = true;
+      bar.parentElement.hidden = false;
+      bar.value = 0;
+      text.textContent = "starting upload of " + file.name;
+      try {
+        const recorded = new Date(form.recorded_at.value).toISOString();
+        let video = await api("POST", "/api/videos/", JSON.stringify({
+          camera: Number(form.camera.value), recorded_at: recorded, filename: file.name, size: file.size,
+        }), { "Content-Type": "application/json" });
+        addRow(video);
+        let offset = video.upload_offset;
+        while (offset < file.size) {
+          const end = Math.min(offset + chunk, file.size);
+          try {
+            video = await api("PUT", "/api/videos/" + video.id + "/content/", file.slice(offset, end), {
+              "Content-Type": "application/octet-stream",
+              "Content-Range": "bytes " + offset + "-" + (end - 1) + "/" + file.size,
+            });
+          } catch (err) {
+            // 409 tells us where the server stands: resume from there.
+            if (err.status === 409 && err.data && err.data.offset !== undefined && err.data.offset < file.size) {
+              offset = err.data.offset;
+              continue;
+            }
+            if (err.data && err.data.video) {
+              const row = table.querySelector('tr[data-video="' + err.data.video + '"]');
+              if (row) renderStatus(row.querySelector(".status"), "rejected", { reason: err.message });
+            }
+            throw err;
+          }
+          offset = video.upload_offset;
+          bar.value = Math.round((100 * offset) / file.size);
+          text.textContent = "uploading " + file.name + ": " + bar.value + "%";
+        }
+        text.textContent = file.name + " uploaded; processing has started";
+        events.send({ type: "ingest.subscribe", videos: [video.id] }, true);
+        const row = table.querySelector('tr[data-video="' + video.id + '"]');
+        if (row) renderStatus(row.querySelector(".status"), video.status, { percent: 0, message: "queued" });
+        form.reset();
+        form.recorded_at.value = localNow.toISOString().slice(0, 19);
+      } catch (err) {
+        errorBox.textContent = err.message;
+        errorBox.hidden = false;
+        text.textContent = "";
+        bar.parentElement.hidden = true;
+      } finally {
+        button.disabled = false;
+      }
+    });
+
+    function addRow(video) {
+      const empty = table.querySelector("tr.empty");
+      if (empty) empty.remove();
+      const status = el("td", { class: "status" });
+      renderStatus(status, "uploading");
+      const row = el("tr", { "data-video": String(video.id), "data-status": video.status }, [
+        el("td", {}, [el("a", { href: "/videos/" + video.id + "/", text: video.original_name })]),
+        el("td", { text: video.camera_name }),
+        el("td", { text: video.recorded_at.replace("T", " ").slice(0, 19) }),
+        status,
+        el("td", { class: "people", text: "0" }),
+      ]);
+      table.tBodies[0].prepend(row);
+    }
+  }
+
+  // ---- video page: live status, then the people found ----
+  function personCard(p, extra) {
+    const label = extra || ("#" + p.track_id + " · " + p.start_s + "–" + p.end_s + " s");
+    return el("a", { class: "person", href: "/search/tracklet/" + p.tracklet + "/", "data-tracklet": String(p.tracklet) }, [
+      el("img", { src: p.thumbnail_url, alt: "person " + p.track_id, loading: "lazy" }),
+      el("span", { text: label }),
+    ]);
+  }
+
+  function initVideo(events, section) {
+    const id = Number(section.dataset.video);
+    const statusBox = document.getElementById("video-status");
+    if (["queued", "processing"].includes(section.dataset.status)) events.send({ type: "ingest.subscribe", videos: [id] }, true);
+    watchIngest(events, async (vid, status, opts) => {
+      if (vid !== id) return;
+      section.dataset.status = status;
+      renderStatus(statusBox, status, opts);
+      if (status === "done") {
+        const people = await api("GET", "/api/videos/" + id + "/tracklets/");
+        const grid = document.getElementById("people");
+        grid.replaceChildren(...people.map((p) => personCard(p)));
+        if (!people.length) grid.appendChild(el("p", { class: "empty", text: "Nobody was found in this video." }));
+        document.getElementById("people-count").textContent = people.length;
+      }
+    });
+  }
+
+  // ---- search page: ranked batches arrive over the websocket ----
+  function initSearch(events, section) {
+    const tracklet = Number(section.dataset.tracklet);
+    const grid = document.getElementById("results");
+    const status = document.getElementById("search-status");
+    const count = document.getElementById("result-count");
+    let current = null;
+    const started = performance.now();
+    events.on("search.started", (m) => { current = m.search; });
+    events.on("search.hits", (m) => {
+      if (current !== null && m.search !== current) return;
+      m.hits.forEach((h) => {
+        const when = h.start_time.replace("T", " ").slice(0, 19);
+        const card = personCard(h, h.camera + " · " + when + " · " + (100 * h.score).toFixed(0) + "%");
+        card.dataset.score = String(h.score);
+        card.classList.add("result");
+        grid.appendChild(card);
+      });
+      count.textContent = grid.children.length;
+      status.textContent = "Receiving results…";
+    });
+    events.on("search.done", (m) => {
+      if (current !== null && m.search !== current) return;
+      const ms = Math.round(performance.now() - started);
+      status.textContent = m.count ? m.count + " results, best first (" + ms + " ms)" : "No other footage to compare with yet.";
+      section.dataset.done = "1";
+    });
+    events.on("search.failed", (m) => { status.textContent = "Search failed: " + m.reason; });
+    events.on("error", (m) => { status.textContent = "Search refused: " + m.detail; });
+    events.send({ type: "search.start", tracklet: tracklet, k: 48 });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!document.querySelector(".topbar nav")) return;  // login page: no socket
+    const events = new Events();
+    window.longviewEvents = events;
+    if (document.getElementById("videos")) initDashboard(events);
+    const video = document.getElementById("video-page");
+    if (video) initVideo(events, video);
+    const search = document.getElementById("search-page");
+    if (search) initSearch(events, search);
+  });
+})();

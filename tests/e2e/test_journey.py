@@ -1,0 +1,92 @@
+"""The investigator's journey in real Chromium against real daphne, Celery and Redis."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Stack, login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _record_ws(page: Any) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+
+    def on_ws(ws: Any) -> None:
+        ws.on("framereceived", lambda payload: received.append(json.loads(payload)))
+
+    page.on("websocket", on_ws)
+    return received
+
+
+def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
+    page: Any, stack: Stack, clip_factory: Callable[..., Path]
+) -> None:
+    # Other footage of the same street, uploaded through the API, so the search spans two videos.
+    status, other = stack.upload(clip_factory(8.0, 6.0), camera=1, recorded_at="2026-11-02T09:00:08Z")
+    assert status == 200, other
+    received = _record_ws(page)
+    login(page, stack)
+
+    page.set_input_files("input[name=file]", str(clip_factory(0.0, 6.0)))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-progress")
+    row = page.locator("tr[data-video]", has_text="street_0_6.mp4")
+    row.locator(".badge-done").wait_for(timeout=240_000)
+
+    progress = [m for m in received if m["type"] == "ingest.progress"]
+    assert progress, "no live progress reached the page"
+    assert all(0 <= m["percent"] <= 100 for m in progress)
+    assert any(m["type"] == "ingest.done" for m in received)
+    assert int(row.locator(".people").inner_text()) >= 1
+
+    row.locator("a").click()
+    people = page.locator("#people .person")
+    people.first.wait_for()
+    assert people.count() >= 1
+    assert stack.wait_video(other["id"])["status"] == "done"
+
+    received.clear()
+    people.first.click()
+    page.wait_for_selector("#search-page[data-done='1']", timeout=60_000)
+    results = page.locator("#results .result")
+    assert results.count() >= 1
+    scores = [float(s) for s in results.evaluate_all("els => els.map(e => e.dataset.score)")]
+    assert scores == sorted(scores, reverse=True)
+    types = [m["type"] for m in received if m["type"].startswith("search.")]
+    assert types[0] == "search.started" and types[-1] == "search.done"
+    assert "search.hits" in types
+    cameras = results.locator("span").all_inner_texts()
+    assert all("Square north" in text for text in cameras)
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "truncated"])
+def test_bad_upload_is_refused_with_a_reason_in_the_page(
+    page: Any, stack: Stack, bad_files: dict[str, Path], kind: str
+) -> None:
+    login(page, stack)
+    page.set_input_files("input[name=file]", str(bad_files[kind]))
+    page.click("#upload-form button[type=submit]")
+    error = page.locator("#upload-error")
+    error.wait_for(state="visible")
+    text = error.inner_text()
+    expected = {"empty": "is empty", "text": "refused", "truncated": "refused"}[kind]
+    assert expected in text
+    assert bad_files[kind].name in text
+
+
+def test_worker_survives_bad_uploads_and_the_next_upload_succeeds(
+    stack: Stack, bad_files: dict[str, Path], clip_factory: Callable[..., Path]
+) -> None:
+    for path in bad_files.values():
+        status, body = stack.upload(path, camera=1, recorded_at="2026-11-02T09:30:00Z")
+        assert status in (400, 413), body
+        assert body["detail"]
+    status, video = stack.upload(clip_factory(20.0, 3.0), camera=1, recorded_at="2026-11-02T09:31:00Z")
+    assert status == 200, video
+    assert stack.wait_video(video["id"])["status"] == "done"

@@ -1,0 +1,49 @@
+"""Web tests run in-process against a throw-away database and media folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from webapp.accounts.services import user_create_with_role
+from webapp.cameras.models import Camera
+from webapp.search.index import index_forget
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.INDEX_DIR = tmp_path / "index"
+    # Pushes to browsers go to an in-process layer here; the end-to-end tests use real Redis.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    index_forget()
+
+
+@pytest.fixture
+def investigator(db: None) -> User:
+    return user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return user_create_with_role(username="ada", password="pw-ada-123", role="admin")
+
+
+@pytest.fixture
+def camera(db: None) -> Camera:
+    return Camera.objects.create(name="Gate", location="East gate")
+
+
+@pytest.fixture
+def client_for() -> Any:
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make

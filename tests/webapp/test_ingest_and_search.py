@@ -1,0 +1,113 @@
+"""Ingestion and search services running in-process on real footage with the real models."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from webapp.search.models import SearchRecord
+from webapp.search.services import search_run
+from webapp.tracklets.models import Tracklet
+from webapp.videos import services
+from webapp.videos.models import Video
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _models_in_data_dir(settings: Any, tmp_path: Path, data_dir: Path) -> None:
+    settings.DATA_DIR = data_dir
+
+
+def _queued_video(camera: Any, path: Path) -> Video:
+    video = services.video_upload_create(
+        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now()
+    )
+    shutil.copyfile(path, video.file_path)
+    Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)
+    video.refresh_from_db()
+    services.video_upload_complete(video=video)
+    return video
+
+
+def _drain(channel: str) -> list[dict[str, Any]]:
+    layer = get_channel_layer()
+    out = []
+
+    async def pull() -> None:
+        import asyncio
+
+        while True:
+            try:
+                msg = await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+            except TimeoutError:
+                return
+            out.append(msg["message"])
+
+    async_to_sync(pull)()
+    return out
+
+
+def test_ingest_stores_people_and_a_rerun_replaces_rather_than_duplicates(
+    camera: Any, clip_factory: Callable[..., Path]
+) -> None:
+    video = _queued_video(camera, clip_factory(0.0, 6.0))
+    services.video_ingest_run(video_id=video.pk)
+    video.refresh_from_db()
+    assert video.status == "done", video.error
+    first = list(Tracklet.objects.filter(video=video).values_list("track_id", "start_s", "end_s"))
+    assert len(first) >= 2
+    assert all(t.thumbnail_path.exists() for t in Tracklet.objects.filter(video=video))
+    # A redelivered task after a crash: force the row back to processing and run again.
+    Video.objects.filter(pk=video.pk).update(status="processing")
+    services.video_ingest_run(video_id=video.pk)
+    again = list(Tracklet.objects.filter(video=video).values_list("track_id", "start_s", "end_s"))
+    assert again == first
+
+
+def test_ingest_of_a_video_truncated_after_probing_ends_with_a_reason_or_a_partial_result(
+    camera: Any, clip_factory: Callable[..., Path], tmp_path: Path
+) -> None:
+    whole = clip_factory(0.0, 6.0, faststart=True).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 2])
+    video = _queued_video(camera, cut)
+    services.video_ingest_run(video_id=video.pk)
+    video.refresh_from_db()
+    assert video.status in ("done", "failed")
+    if video.status == "failed":
+        assert video.error and "Traceback" not in video.error
+    else:
+        assert video.frames_decoded > 0
+
+
+def test_search_streams_ranked_batches_and_records_the_search(
+    camera: Any, clip_factory: Callable[..., Path], investigator: Any
+) -> None:
+    for start in (0.0, 8.0):
+        video = _queued_video(camera, clip_factory(start, 6.0))
+        services.video_ingest_run(video_id=video.pk)
+    query = Tracklet.objects.order_by("pk").first()
+    total = Tracklet.objects.count()
+    record = SearchRecord.objects.create(
+        user=investigator, query_tracklet=query, query_description="q", params={"tracklet": query.pk, "k": 48}
+    )
+    channel = async_to_sync(get_channel_layer().new_channel)()
+    search_run(search_id=record.pk, reply_channel=channel)
+    messages = _drain(channel)
+    assert messages[-1]["type"] == "search.done"
+    hits = [h for m in messages if m["type"] == "search.hits" for h in m["hits"]]
+    assert len(hits) == total - 1  # everyone but the query itself
+    assert query.pk not in {h["tracklet"] for h in hits}
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(len(m["hits"]) <= 8 for m in messages if m["type"] == "search.hits")
+    record.refresh_from_db()
+    assert record.status == "done" and record.result_count == len(hits)

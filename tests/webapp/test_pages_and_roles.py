@@ -1,0 +1,64 @@
+"""Every page needs a login; cameras are read by investigators and changed only by admins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("url", ["/", "/videos/1/", "/search/tracklet/1/", "/media/tracklets/1/thumbnail.jpg"])
+def test_pages_redirect_anonymous_users_to_login(url: str) -> None:
+    resp = Client().get(url)
+    assert resp.status_code == 302
+    assert resp["Location"].startswith("/accounts/login/")
+
+
+def test_login_page_is_open_and_dashboard_renders_after_login(investigator: Any, camera: Any) -> None:
+    client = Client()
+    assert client.get("/accounts/login/").status_code == 200
+    assert client.login(username="ivy", password="pw-ivy-123")
+    resp = client.get("/")
+    assert resp.status_code == 200
+    assert b"Upload footage" in resp.content
+    assert b"Gate" in resp.content
+
+
+def test_user_without_role_cannot_see_the_dashboard(django_user_model: Any) -> None:
+    django_user_model.objects.create_user("nobody", password="pw-nobody-1")
+    client = Client()
+    client.login(username="nobody", password="pw-nobody-1")
+    assert client.get("/").status_code == 403
+
+
+def test_investigators_read_cameras_but_only_admins_change_them(
+    client_for: Callable[..., Any], investigator: Any, admin_user: Any, camera: Any
+) -> None:
+    inv = client_for(investigator)
+    assert inv.get("/api/cameras/").json()["results"][0]["name"] == "Gate"
+    resp = inv.post("/api/cameras/", {"name": "Lobby"}, format="json")
+    assert resp.status_code == 403
+    assert resp.json()["detail"]
+    adm = client_for(admin_user)
+    gallery = adm.post("/api/galleries/", {"name": "Campus"}, format="json").json()
+    resp = adm.post("/api/cameras/", {"name": "Lobby", "gallery": gallery["id"]}, format="json")
+    assert resp.status_code == 201
+    assert resp.json()["gallery"] == gallery["id"]
+
+
+def test_openapi_schema_is_served_to_logged_in_users(client_for: Callable[..., Any], investigator: Any) -> None:
+    resp = client_for(investigator).get("/api/schema/")
+    assert resp.status_code == 200
+    assert b"/api/videos/{id}/content/" in resp.content
+
+
+def test_unknown_api_route_and_missing_video_get_a_detail(
+    client_for: Callable[..., Any], investigator: Any
+) -> None:
+    resp = client_for(investigator).get("/api/videos/424242/")
+    assert resp.status_code == 404
+    assert resp.json()["detail"]

@@ -1,0 +1,30 @@
+"""Create the demo admin and investigator, and a demo gallery and camera; safe to re-run."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from webapp.accounts.services import user_create_with_role
+from webapp.cameras.models import Camera, Gallery
+
+
+class Command(BaseCommand):
+    help = "Create demo users (admin, investigator) and a demo camera."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        admin_pw = os.environ.get("DEMO_ADMIN_PASSWORD", "longview-admin")
+        inv_pw = os.environ.get("DEMO_INVESTIGATOR_PASSWORD", "longview-investigator")
+        user_create_with_role(username="admin", password=admin_pw, role="admin")
+        user_create_with_role(username="investigator", password=inv_pw, role="investigator")
+        gallery, _ = Gallery.objects.get_or_create(
+            name="Town centre", defaults={"description": "Street cameras around the square"}
+        )
+        Camera.objects.get_or_create(
+            name="Square north",
+            defaults={"location": "North side of the square", "gallery": gallery, "description": "Demo camera"},
+        )
+        self.stdout.write(f"demo admin:        admin / {admin_pw}")
+        self.stdout.write(f"demo investigator: investigator / {inv_pw}")

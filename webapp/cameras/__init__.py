@@ -1,0 +1,1 @@
+"""Cameras and the galleries that group them."""

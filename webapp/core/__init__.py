@@ -1,0 +1,1 @@
+"""Cross-cutting web pieces: login gate, error mapping, websocket events and pages."""

@@ -1,0 +1,1 @@
+"""Searching tracklets by example, with results streamed over websockets."""

@@ -1,0 +1,1 @@
+"""People found in footage: one tracklet per person per video."""

@@ -1,0 +1,42 @@
+"""One person followed through one video: time span, boxes, thumbnail and identity embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+
+from webapp.cameras.models import Camera
+from webapp.videos.models import Video
+
+
+class Tracklet(models.Model):
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="tracklets")
+    camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="tracklets")
+    track_id = models.IntegerField(help_text="the tracker's id, unique within the video")
+    start_s = models.FloatField()
+    end_s = models.FloatField()
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    num_frames = models.IntegerField()
+    # [[frame_index, t_s, x1, y1, x2, y2], …] at the sampled rate, for drawing boxes on playback.
+    boxes = models.JSONField(default=list)
+    embedding = models.BinaryField(help_text="float32 L2-normalised identity embedding")
+    embedder = models.CharField(max_length=120)
+    quality = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["video", "start_s", "track_id"]
+        constraints = [models.UniqueConstraint(fields=["video", "track_id"], name="unique_track_per_video")]
+        indexes = [models.Index(fields=["camera", "start_time"])]
+
+    def __str__(self) -> str:
+        return f"person {self.track_id} in {self.video_id}"
+
+    @property
+    def thumbnail_path(self):  # type: ignore[no-untyped-def]
+        return settings.MEDIA_ROOT / "thumbs" / str(self.video.storage_key) / f"{self.track_id}.jpg"
+
+    def embedding_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.embedding), dtype=np.float32)

@@ -1,0 +1,39 @@
+"""URL routes: pages, the REST API under /api/, admin, and the OpenAPI schema."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.core import pages
+from webapp.tracklets.views import TrackletViewSet, thumbnail
+from webapp.videos.views import VideoViewSet
+
+router = DefaultRouter()
+router.register("cameras", CameraViewSet, basename="camera")
+router.register("galleries", GalleryViewSet, basename="gallery")
+router.register("videos", VideoViewSet, basename="video")
+router.register("tracklets", TrackletViewSet, basename="tracklet")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", pages.dashboard, name="dashboard"),
+    path("videos/<int:pk>/", pages.video_detail, name="video-page"),
+    path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
+    path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("healthz", healthz),
+]

@@ -1,0 +1,1 @@
+"""Uploaded footage: chunked upload, probing, ingestion and deletion."""

@@ -1,0 +1,79 @@
+"""Footage API: open an upload, send chunks, follow ingestion, list people found, delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from webapp.core.exceptions import DomainError
+from webapp.tracklets.models import Tracklet
+from webapp.tracklets.selectors import tracklet_card
+from webapp.tracklets.serializers import TrackletCardSerializer
+from webapp.videos import services
+from webapp.videos.models import Video
+from webapp.videos.serializers import UploadCreateSerializer, VideoSerializer
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+class VideoViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = VideoSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self) -> Any:
+        return Video.objects.select_related("camera").annotate(people=Count("tracklets"))
+
+    @extend_schema(request=UploadCreateSerializer, responses={201: VideoSerializer})
+    def create(self, request: Request) -> Response:
+        data = UploadCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        if "file" in v:
+            video = services.video_upload_file(
+                user=request.user, camera=v["camera"], upload=v["file"], recorded_at=v["recorded_at"]
+            )
+        else:
+            video = services.video_upload_create(
+                user=request.user,
+                camera=v["camera"],
+                filename=v["filename"],
+                size_bytes=v["size"],
+                recorded_at=v["recorded_at"],
+            )
+        return Response(VideoSerializer(video).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"application/octet-stream": bytes}, responses={200: VideoSerializer})
+    @action(detail=True, methods=["put"], url_path="content", parser_classes=[])
+    def content(self, request: Request, pk: str | None = None) -> Response:
+        """Send one chunk with ``Content-Range: bytes START-END/TOTAL``; resume from ``upload_offset``."""
+        video = self.get_object()
+        match = _CONTENT_RANGE.match(request.headers.get("Content-Range", ""))
+        if match is None:
+            raise DomainError("send each chunk with a header Content-Range: bytes START-END/TOTAL")
+        start, end, total = (int(g) for g in match.groups())
+        if total != video.size_bytes or end < start:
+            raise DomainError(f"Content-Range does not fit this upload of {video.size_bytes} bytes")
+        video = services.video_upload_append(
+            video=video, start=start, stream=request._request, length=end - start + 1
+        )
+        return Response(VideoSerializer(video).data)
+
+    @extend_schema(responses={200: TrackletCardSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def tracklets(self, request: Request, pk: str | None = None) -> Response:
+        video = self.get_object()
+        rows = Tracklet.objects.select_related("camera", "video").filter(video=video)
+        return Response([tracklet_card(t) for t in rows])
+
+    def perform_destroy(self, instance: Video) -> None:
+        services.video_delete(video=instance)
