@@ -1,9 +1,9 @@
 """A FAISS inner-product index keyed by the caller's ids, and atomic, checksummed snapshots of it.
 
 FAISS loads a bit-flipped file without complaint and a writer killed mid-save leaves a broken file,
-so a snapshot is written to a temporary file, fsynced and renamed into place, and a manifest beside it
-holds the sha256 and the highest id the snapshot contains; a mismatch raises ``IndexCorruptError`` and
-the caller rebuilds from its database.
+so a snapshot is written to a temporary file, fsynced and renamed into place, with a header that
+holds the sha256 of the index and the highest id it contains; a mismatch raises ``IndexCorruptError``
+and the caller rebuilds from its database.
 """
 
 from __future__ import annotations
@@ -99,22 +99,27 @@ class VectorIndex:
         return hits
 
 
+_MAGIC = b"LVINDEX1"
+
+
 def save_snapshot(index: VectorIndex, path: str | os.PathLike[str]) -> None:
-    """Write ``index`` to ``path`` atomically, with a checksummed manifest at ``path + '.json'``."""
+    """Write ``index`` to ``path`` atomically: one file holding a JSON header and the FAISS blob."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = faiss.serialize_index(index._index).tobytes()
-    manifest = {
-        "format": SNAPSHOT_FORMAT,
-        "dim": index.dim,
-        "count": len(index),
-        "last_id": index.last_id,
-        "sha256": hashlib.sha256(blob).hexdigest(),
-    }
-    # Index first, manifest second: a crash between the two leaves a manifest that no longer
-    # matches, which load_snapshot reports as corrupt rather than serving a stale mix.
-    _atomic_write(path, blob)
-    _atomic_write(Path(f"{path}.json"), json.dumps(manifest, sort_keys=True).encode())
+    header = json.dumps(
+        {
+            "format": SNAPSHOT_FORMAT,
+            "dim": index.dim,
+            "count": len(index),
+            "last_id": index.last_id,
+            "sha256": hashlib.sha256(blob).hexdigest(),
+        },
+        sort_keys=True,
+    ).encode()
+    # Header and blob in one file, so a single rename publishes both: a reader never pairs a new
+    # index with an old manifest.
+    _atomic_write(path, _MAGIC + len(header).to_bytes(4, "little") + header + blob)
 
 
 def load_snapshot(path: str | os.PathLike[str]) -> VectorIndex:
@@ -122,25 +127,26 @@ def load_snapshot(path: str | os.PathLike[str]) -> VectorIndex:
 
     Raises:
         FileNotFoundError: no snapshot at ``path``.
-        IndexCorruptError: the file does not match its manifest or cannot be parsed.
+        IndexCorruptError: the file does not match its checksum or cannot be parsed.
     """
     path = Path(path)
-    manifest_path = Path(f"{path}.json")
-    if not path.exists() or not manifest_path.exists():
-        raise FileNotFoundError(str(path))
+    data = path.read_bytes()
     try:
-        manifest = json.loads(manifest_path.read_text())
-        blob = path.read_bytes()
-        if manifest.get("format") != SNAPSHOT_FORMAT:
+        if data[:8] != _MAGIC:
+            raise IndexCorruptError(f"index snapshot {path.name} is not a snapshot of this format")
+        size = int.from_bytes(data[8:12], "little")
+        header = json.loads(data[12 : 12 + size])
+        blob = data[12 + size :]
+        if header.get("format") != SNAPSHOT_FORMAT:
             raise IndexCorruptError(f"index snapshot {path.name} has an unknown format")
-        if hashlib.sha256(blob).hexdigest() != manifest["sha256"]:
+        if hashlib.sha256(blob).hexdigest() != header["sha256"]:
             raise IndexCorruptError(f"index snapshot {path.name} does not match its checksum")
         raw = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
-    except (ValueError, KeyError, RuntimeError) as exc:
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise IndexCorruptError(f"index snapshot {path.name} is unreadable: {exc}") from None
-    if raw.d != manifest["dim"] or raw.ntotal != manifest["count"]:
-        raise IndexCorruptError(f"index snapshot {path.name} disagrees with its manifest")
-    return VectorIndex(int(raw.d), _index=raw, last_id=int(manifest["last_id"]))
+    if raw.d != header["dim"] or raw.ntotal != header["count"]:
+        raise IndexCorruptError(f"index snapshot {path.name} disagrees with its header")
+    return VectorIndex(int(raw.d), _index=raw, last_id=int(header["last_id"]))
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
