@@ -110,7 +110,7 @@ def test_whole_file_upload_in_one_request_is_accepted(
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("empty", "is empty"), ("text", "refused"), ("truncated", "refused")],
+    [("empty", "is empty"), ("text", "not a video file (it is a text document)"), ("truncated", "refused")],
 )
 def test_bad_files_are_refused_with_a_clear_reason(
     client_for: Callable[..., Any], investigator: Any, camera: Any, bad_files: dict[str, Path],
