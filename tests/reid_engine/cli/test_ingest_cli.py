@@ -1,0 +1,57 @@
+"""``reid ingest``: a JSON summary on success, one line and exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _reid(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reid_engine.cli", *args], cwd=REPO, capture_output=True, text=True,
+        env={**os.environ, "LONGVIEW_DATA_DIR": str(data_dir)}, timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_ingest_json_summarises_every_person_found(clip_factory: Callable[..., Path], data_dir: Path) -> None:
+    out = _reid("ingest", str(clip_factory(0.0, 6.0)), "--json", data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["video"]["width"] == 768
+    assert summary["frames_decoded"] >= 25  # 6 s sampled at 5 fps
+    assert len(summary["tracklets"]) >= 2
+    for t in summary["tracklets"]:
+        assert 0 <= t["start_s"] <= t["end_s"] <= 6.1
+        assert 1 <= t["best_crops"] <= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "/nonexistent/video.mp4"], "no such file"),
+        (["ingest", "{text}"], "not a video file"),
+        (["ingest", "{text}", "--set", "colour=red"], "unknown config key colour"),
+        (["ingest", "{text}", "--set", "sample_fps=-1"], "sample_fps must be positive"),
+        (["ingest"], "the following arguments are required"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    args: list[str], message: str, tmp_path: Path, data_dir: Path
+) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n" * 10)
+    out = _reid(*[a.replace("{text}", str(text)) for a in args], data_dir=data_dir)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert message in lines[0]
