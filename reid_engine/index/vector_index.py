@@ -33,7 +33,7 @@ class VectorIndex:
         dim: embedding dimension.
     """
 
-    def __init__(self, dim: int, *, _index: faiss.Index | None = None, last_id: int = 0) -> None:
+    def __init__(self, dim: int, *, _index: faiss.IndexIDMap2 | None = None, last_id: int = 0) -> None:
         if dim <= 0:
             raise ValueError(f"dimension must be positive, got {dim}")
         self.dim = dim
@@ -57,7 +57,7 @@ class VectorIndex:
         if ids.size == 0:
             return
         # Re-ingesting a video re-adds its tracklets: remove first so the index stays a set.
-        self._index.remove_ids(ids)
+        self._index.remove_ids(faiss.IDSelectorBatch(ids))
         self._index.add_with_ids(vectors, ids)
         self.last_id = max(self.last_id, int(ids.max()))
 
@@ -66,7 +66,7 @@ class VectorIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
         if ids.size == 0:
             return 0
-        return int(self._index.remove_ids(ids))
+        return int(self._index.remove_ids(faiss.IDSelectorBatch(ids)))
 
     def ids(self) -> np.ndarray:
         """All ids in the index, int64 (N,), in insertion order."""
@@ -89,9 +89,10 @@ class VectorIndex:
         params = None
         if exclude:
             selector = faiss.IDSelectorNot(faiss.IDSelectorBatch(np.fromiter(exclude, dtype=np.int64)))
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters()
+            params.sel = selector
         scores, ids = self._index.search(query, min(k, len(self)), params=params)
-        hits = []
+        hits: list[Hit] = []
         for score, item in zip(scores[0], ids[0], strict=True):
             if item < 0:
                 break
@@ -142,6 +143,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> VectorIndex:
         if hashlib.sha256(blob).hexdigest() != header["sha256"]:
             raise IndexCorruptError(f"index snapshot {path.name} does not match its checksum")
         raw = faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
+        if not isinstance(raw, faiss.IndexIDMap2):
+            raise IndexCorruptError(f"index snapshot {path.name} holds an unexpected index type")
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise IndexCorruptError(f"index snapshot {path.name} is unreadable: {exc}") from None
     if raw.d != header["dim"] or raw.ntotal != header["count"]:

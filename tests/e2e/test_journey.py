@@ -59,7 +59,8 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     scores = [float(s) for s in results.evaluate_all("els => els.map(e => e.dataset.score)")]
     assert scores == sorted(scores, reverse=True)
     types = [m["type"] for m in received if m["type"].startswith("search.")]
-    assert types[0] == "search.started" and types[-1] == "search.done"
+    assert types[0] == "search.started"
+    assert types[-1] == "search.done"
     assert "search.hits" in types
     cameras = results.locator("span").all_inner_texts()
     assert all("Square north" in text for text in cameras)

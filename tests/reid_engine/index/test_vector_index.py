@@ -69,7 +69,8 @@ def test_snapshot_round_trip_keeps_vectors_ids_and_last_id(tmp_path: Path) -> No
     index.add(np.arange(100, 150), v)
     save_snapshot(index, tmp_path / "ix.faiss")
     loaded = load_snapshot(tmp_path / "ix.faiss")
-    assert loaded.last_id == 149 and len(loaded) == 50
+    assert loaded.last_id == 149
+    assert len(loaded) == 50
     assert [h.item_id for h in loaded.search(v[7], 5)] == [h.item_id for h in index.search(v[7], 5)]
 
 
@@ -109,7 +110,8 @@ def test_a_writer_killed_mid_snapshot_leaves_the_previous_snapshot_usable(tmp_pa
         [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True,
         cwd=Path(__file__).resolve().parents[3],
     )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     for delay in (0.05, 0.13, 0.21):
         # Kill at several points of a save cycle (the 51 MB write takes longer than these delays).
         import time
