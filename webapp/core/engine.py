@@ -25,8 +25,14 @@ def get_pipeline() -> Pipeline:
     global _pipeline
     with _lock:
         if _pipeline is None:
+            import torch
+
             from reid_engine.config import load_config
             from reid_engine.pipeline import PipelineConfig, build_pipeline
+
+            # Two OpenMP threads fighting over a busy core make a forward pass 100x slower than one:
+            # size torch's pool to the cores this worker process may use.
+            torch.set_num_threads(settings.LONGVIEW["ENGINE_THREADS"])
 
             config = load_config(PipelineConfig, settings.LONGVIEW["PIPELINE_CONFIG"])
             _pipeline = build_pipeline(
