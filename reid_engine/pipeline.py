@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,10 +109,16 @@ class Pipeline:
         tracker = build_tracker(cfg.tracker)
         tracks: dict[int, _TrackAccumulator] = {}
         counter = 0
+        clock = _StageClock()
         frames = iter_frames(path, info=info, sample_fps=cfg.sample_fps, limits=cfg.limits, stats=stats)
-        for batch in _batched(frames, cfg.batch_frames):
-            for frame, dets in zip(batch, self.detector.detect(batch), strict=True):
-                counter = self._accumulate(frame, tracker.update(dets), tracks, counter)
+        for batch in clock.timed_batches(frames, cfg.batch_frames):
+            with clock("detect"):
+                detections = self.detector.detect(batch)
+            for frame, dets in zip(batch, detections, strict=True):
+                with clock("track"):
+                    tracks_now = tracker.update(dets)
+                with clock("crops"):
+                    counter = self._accumulate(frame, tracks_now, tracks, counter)
             last = batch[-1]
             report.emit(
                 Progress(
@@ -127,7 +135,8 @@ class Pipeline:
         ]
         tracklets.sort(key=lambda t: (t.start_s, t.track_id))
         report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(tracklets)} people"))
-        embedded = self._embed(tracklets)
+        with clock("embed"):
+            embedded = self._embed(tracklets)
         warnings = []
         if stats.frames_skipped:
             warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
@@ -141,6 +150,7 @@ class Pipeline:
             frames_skipped=stats.frames_skipped,
             embedder=self.embedder.name,
             warnings=tuple(warnings),
+            stage_seconds=clock.seconds(),
         )
 
     def _accumulate(
@@ -264,15 +274,31 @@ def _int_box(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, i
     return x1, y1, x2, y2
 
 
-def _batched(frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
-    batch: list[Frame] = []
-    for frame in frames:
-        batch.append(frame)
-        if len(batch) == size:
+class _StageClock:
+    """Accumulates wall time per stage; decoding is timed inside the frame iterator."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {"decode": 0.0, "detect": 0.0, "track": 0.0, "crops": 0.0, "embed": 0.0}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._seconds[stage] = self._seconds.get(stage, 0.0) + time.perf_counter() - start
+
+    def timed_batches(self, frames: Iterable[Frame], size: int) -> Iterator[list[Frame]]:
+        iterator = iter(frames)
+        while True:
+            with self("decode"):
+                batch = list(itertools.islice(iterator, size))
+            if not batch:
+                return
             yield batch
-            batch = []
-    if batch:
-        yield batch
+
+    def seconds(self) -> dict[str, float]:
+        return dict(self._seconds)
 
 
 class _ProgressReporter:

@@ -206,6 +206,8 @@ class IngestResult:
         frames_skipped: frames the decoder could not decode (corrupt data), skipped and counted.
         embedder: name of the embedding model, stored with the embeddings.
         warnings: human-readable notes (e.g. "12 corrupt frames skipped").
+        stage_seconds: wall seconds spent in each stage (``decode``, ``detect``, ``track``,
+            ``crops``, ``embed``), for benchmarks and logs.
     """
 
     video: VideoInfo
@@ -214,3 +216,4 @@ class IngestResult:
     frames_skipped: int
     embedder: str
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    stage_seconds: dict[str, float] = field(default_factory=dict)

@@ -24,6 +24,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--device", default="cpu", help="torch device for the models (default: cpu)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with model weights")
+    parser.add_argument("--mot", type=Path, metavar="FILE", help="also write the tracks in MOTChallenge format")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     parser.set_defaults(handler=run)
 
@@ -41,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     wall_s = time.monotonic() - started
     summary = summarise(result, wall_s=wall_s)
+    if args.mot is not None:
+        from reid_engine.mot import write_mot
+
+        summary["mot_lines"] = write_mot((e.tracklet for e in result.tracklets), args.mot)
     if args.json:
         emit_json(summary)
     else:
@@ -66,6 +71,7 @@ def summarise(result: IngestResult, *, wall_s: float) -> dict[str, Any]:
         "wall_s": round(wall_s, 3),
         "realtime_factor": round(result.video.duration_s / wall_s, 3) if wall_s > 0 else None,
         "warnings": list(result.warnings),
+        "stage_seconds": {k: round(v, 3) for k, v in result.stage_seconds.items()},
         "tracklets": [
             {
                 "track_id": e.tracklet.track_id,

@@ -11,21 +11,37 @@ from pathlib import Path
 
 import pytest
 
+from reid_engine.mot import read_mot
+
 REPO = Path(__file__).resolve().parents[3]
 
 
 def _reid(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reid_engine.cli", *args], cwd=REPO, capture_output=True, text=True,
-        env={**os.environ, "LONGVIEW_DATA_DIR": str(data_dir)}, timeout=300,
+        [sys.executable, "-m", "reid_engine.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LONGVIEW_DATA_DIR": str(data_dir)},
+        timeout=300,
     )
 
 
 @pytest.mark.slow
-def test_ingest_json_summarises_every_person_found(clip_factory: Callable[..., Path], data_dir: Path) -> None:
-    out = _reid("ingest", str(clip_factory(0.0, 6.0)), "--json", data_dir=data_dir)
+def test_ingest_json_summarises_every_person_found_and_writes_mot(
+    clip_factory: Callable[..., Path], data_dir: Path, tmp_path: Path
+) -> None:
+    mot = tmp_path / "tracks.txt"
+    out = _reid("ingest", str(clip_factory(0.0, 6.0)), "--json", "--mot", str(mot), data_dir=data_dir)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
+    rows = read_mot(mot)
+    assert len(rows) == summary["mot_lines"] == sum(t["frames"] for t in summary["tracklets"])
+    assert set(rows[:, 1].astype(int)) == {t["track_id"] for t in summary["tracklets"]}
+    assert rows[:, 0].min() >= 1
+    assert (rows[:, 4] > 0).all()
+    assert (rows[:, 5] > 0).all()
+    assert set(summary["stage_seconds"]) == {"decode", "detect", "track", "crops", "embed"}
     assert summary["video"]["width"] == 768
     assert summary["frames_decoded"] >= 25  # 6 s sampled at 5 fps
     assert len(summary["tracklets"]) >= 2
@@ -55,3 +71,17 @@ def test_bad_input_exits_2_with_one_line(
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
     assert message in lines[0]
+
+
+@pytest.mark.slow
+def test_bench_ingest_reports_stages_and_the_ratio_to_decoding_alone(
+    clip_factory: Callable[..., Path], data_dir: Path
+) -> None:
+    out = _reid("bench", "ingest", str(clip_factory(0.0, 4.0)), "--json", "--set", "sample_fps=2", data_dir=data_dir)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["frames_processed"] == 8
+    assert report["ratio_to_decode_only"] > 1
+    assert report["realtime_factor"] == pytest.approx(4.0 / report["wall_s"], rel=0.05)
+    assert set(report["ms_per_frame"]) == {"decode", "detect", "track", "crops", "embed"}
+    assert sum(report["ms_per_frame"].values()) <= report["ms_per_frame_total"] * 1.01
