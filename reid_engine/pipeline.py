@@ -16,7 +16,7 @@ import numpy as np
 
 from reid_engine.detect import Detector, DetectorConfig, build_detector
 from reid_engine.embed import Embedder, EmbedderConfig, build_embedder
-from reid_engine.track import TrackerConfig, build_tracker
+from reid_engine.track import Tracker, TrackerConfig, build_tracker
 from reid_engine.types import (
     Crop,
     EmbeddedTracklet,
@@ -25,8 +25,10 @@ from reid_engine.types import (
     Progress,
     Tracklet,
     Tracks,
+    VideoInfo,
 )
 from reid_engine.video import DecodeStats, VideoLimits, iter_frames, probe_video
+from reid_engine.video.writer import ProxyWriter
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class PipelineConfig:
         best_k: crops kept per tracklet for embedding (the best by quality).
         thumbnail_height: pixel height of the stored thumbnail.
         min_crop_height: boxes smaller than this (pixels) are tracked but never chosen as crops.
+        proxy_width: largest width of the review video written when a proxy path is given.
     """
 
     sample_fps: float = 5.0
@@ -52,6 +55,7 @@ class PipelineConfig:
     best_k: int = 4
     thumbnail_height: int = 160
     min_crop_height: int = 32
+    proxy_width: int = 640
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
@@ -88,12 +92,16 @@ class Pipeline:
         self.detector = detector
         self.embedder = embedder
 
-    def run(self, path: str | Path, *, progress: ProgressCallback | None = None) -> IngestResult:
+    def run(
+        self, path: str | Path, *, progress: ProgressCallback | None = None, proxy_path: str | Path | None = None
+    ) -> IngestResult:
         """Ingest one video file.
 
         Args:
             path: the video file.
             progress: called with :class:`Progress` reports, at most a few times per second.
+            proxy_path: when given, the analysed frames are also written there as a small H.264 mp4
+                with the source's timestamps, for review in a browser.
 
         Returns:
             The embedded tracklets and decode statistics.
@@ -108,10 +116,65 @@ class Pipeline:
         stats = DecodeStats()
         tracker = build_tracker(cfg.tracker)
         tracks: dict[int, _TrackAccumulator] = {}
-        counter = 0
         clock = _StageClock()
         frames = iter_frames(path, info=info, sample_fps=cfg.sample_fps, limits=cfg.limits, stats=stats)
-        for batch in clock.timed_batches(frames, cfg.batch_frames):
+        proxy = (
+            ProxyWriter(
+                proxy_path,
+                source_width=frames_width(info),
+                source_height=frames_height(info),
+                max_width=cfg.proxy_width,
+                fps_hint=cfg.sample_fps,
+            )
+            if proxy_path is not None
+            else None
+        )
+        try:
+            self._detect_and_track(frames, clock, tracker, tracks, report, info, proxy)
+        finally:
+            if proxy is not None:
+                proxy.close()
+        tracklets = [
+            self._finish(track_id, acc)
+            for track_id, acc in sorted(tracks.items())
+            if len(acc.frame_indices) >= cfg.min_track_frames and acc.best
+        ]
+        tracklets.sort(key=lambda t: (t.start_s, t.track_id))
+        report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(tracklets)} people"))
+        with clock("embed"):
+            embedded = self._embed(tracklets)
+        warnings = []
+        if stats.frames_skipped:
+            warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
+        if stats.truncated:
+            warnings.append(f"the video ends early, at {stats.end_s:.1f}s of {info.duration_s:.1f}s")
+        report.emit(Progress(stage="done", fraction=1.0, eta_s=0.0, message=f"{len(embedded)} people found"))
+        return IngestResult(
+            video=info,
+            tracklets=tuple(embedded),
+            frames_decoded=stats.frames_decoded,
+            frames_skipped=stats.frames_skipped,
+            embedder=self.embedder.name,
+            warnings=tuple(warnings),
+            stage_seconds=clock.seconds(),
+        )
+
+    def _detect_and_track(
+        self,
+        frames: Iterable[Frame],
+        clock: _StageClock,
+        tracker: Tracker,
+        tracks: dict[int, _TrackAccumulator],
+        report: _ProgressReporter,
+        info: VideoInfo,
+        proxy: ProxyWriter | None,
+    ) -> None:
+        counter = 0
+        for batch in clock.timed_batches(frames, self.config.batch_frames):
+            if proxy is not None:
+                with clock("proxy"):
+                    for frame in batch:
+                        proxy.write(frame)
             with clock("detect"):
                 detections = self.detector.detect(batch)
             for frame, dets in zip(batch, detections, strict=True):
@@ -128,30 +191,6 @@ class Pipeline:
                 ),
                 weight_done=min(1.0, last.pts_s / info.duration_s),
             )
-        tracklets = [
-            self._finish(track_id, acc)
-            for track_id, acc in sorted(tracks.items())
-            if len(acc.frame_indices) >= cfg.min_track_frames and acc.best
-        ]
-        tracklets.sort(key=lambda t: (t.start_s, t.track_id))
-        report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(tracklets)} people"))
-        with clock("embed"):
-            embedded = self._embed(tracklets)
-        warnings = []
-        if stats.frames_skipped:
-            warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
-        if stats.frames_decoded == 0:
-            warnings.append("no frame could be decoded")
-        report.emit(Progress(stage="done", fraction=1.0, eta_s=0.0, message=f"{len(embedded)} people found"))
-        return IngestResult(
-            video=info,
-            tracklets=tuple(embedded),
-            frames_decoded=stats.frames_decoded,
-            frames_skipped=stats.frames_skipped,
-            embedder=self.embedder.name,
-            warnings=tuple(warnings),
-            stage_seconds=clock.seconds(),
-        )
 
     def _accumulate(
         self, frame: Frame, tracks_now: Tracks, tracks: dict[int, _TrackAccumulator], counter: int
@@ -278,7 +317,7 @@ class _StageClock:
     """Accumulates wall time per stage; decoding is timed inside the frame iterator."""
 
     def __init__(self) -> None:
-        self._seconds: dict[str, float] = {"decode": 0.0, "detect": 0.0, "track": 0.0, "crops": 0.0, "embed": 0.0}
+        self._seconds: dict[str, float] = {"decode": 0.0, "detect": 0.0, "track": 0.0, "crops": 0.0, "embed": 0.0, "proxy": 0.0}
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -324,3 +363,12 @@ class _ProgressReporter:
         self.callback(
             Progress(stage=progress.stage, fraction=progress.fraction, eta_s=eta, message=progress.message)
         )
+
+
+def frames_width(info: VideoInfo) -> int:
+    """Width of the decoded frames, after the display rotation is applied."""
+    return info.height if info.rotation in (90, 270) else info.width
+
+
+def frames_height(info: VideoInfo) -> int:
+    return info.width if info.rotation in (90, 270) else info.height

@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
 from webapp.core import pages
-from webapp.tracklets.views import TrackletViewSet, thumbnail
+from webapp.tracklets.views import TrackletViewSet, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
 router = DefaultRouter()
@@ -30,6 +30,7 @@ urlpatterns = [
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),
+    path("media/videos/<int:pk>/review.mp4", video_proxy, name="video-proxy"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -52,7 +52,7 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     assert stack.wait_video(other["id"])["status"] == "done"
 
     received.clear()
-    people.first.click()
+    people.first.locator("a").click()
     page.wait_for_selector("#search-page[data-done='1']", timeout=60_000)
     results = page.locator("#results .result")
     assert results.count() >= 1
@@ -64,6 +64,14 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     assert "search.hits" in types
     cameras = results.locator("span").all_inner_texts()
     assert all("Square north" in text for text in cameras)
+
+    # Play the best match: the review video seeks to the person and draws their box over it.
+    results.first.locator("button.play").click()
+    page.wait_for_selector("dialog#player[open][data-box-drawn='1']", timeout=30_000)
+    playing_at = page.eval_on_selector("dialog#player video", "v => v.currentTime")
+    _, best = stack.api("GET", f"/api/tracklets/{results.first.get_attribute('data-tracklet')}/")
+    assert best["start_s"] - 0.6 <= playing_at <= best["end_s"] + 1.0
+    assert len(best["boxes"]) == best["frames"]
 
 
 @pytest.mark.parametrize("kind", ["empty", "text", "truncated"])

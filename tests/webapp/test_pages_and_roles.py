@@ -62,3 +62,29 @@ def test_unknown_api_route_and_missing_video_get_a_detail(
     resp = client_for(investigator).get("/api/videos/424242/")
     assert resp.status_code == 404
     assert resp.json()["detail"]
+
+
+def test_media_view_serves_byte_ranges_so_video_can_seek(
+    investigator: Any, tmp_path: Any, settings: Any
+) -> None:
+    from webapp.cameras.models import Camera
+    from webapp.videos.models import Video
+
+    camera = Camera.objects.create(name="Lobby")
+    video = Video.objects.create(camera=camera, original_name="a.mp4", size_bytes=1, recorded_at="2026-11-02T09:00Z")
+    video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
+    video.proxy_path.write_bytes(bytes(range(256)) * 4)
+    client = Client()
+    client.login(username="ivy", password="pw-ivy-123")
+    url = f"/media/videos/{video.pk}/review.mp4"
+    whole = client.get(url)
+    assert whole.status_code == 200
+    assert whole["Accept-Ranges"] == "bytes"
+    part = client.get(url, HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206
+    assert part["Content-Range"] == "bytes 10-19/1024"
+    assert b"".join(part.streaming_content) == bytes(range(10, 20))
+    tail = client.get(url, HTTP_RANGE="bytes=-4")
+    assert b"".join(tail.streaming_content) == bytes(range(252, 256))
+    assert client.get(url, HTTP_RANGE="bytes=5000-").status_code == 416
+    assert Client().get(url).status_code == 302  # anonymous: to the login page

@@ -24,4 +24,14 @@ def tracklet_card(t: Tracklet) -> dict[str, Any]:
         "end_s": round(t.end_s, 2),
         "frames": t.num_frames,
         "thumbnail_url": reverse("tracklet-thumbnail", args=[t.pk]),
+        "clip_url": reverse("video-proxy", args=[t.video_id]),
     }
+
+
+def tracklet_detail(t: Tracklet) -> dict[str, Any]:
+    """The card plus the per-frame boxes and the frame size they refer to, for playback overlays."""
+    probe = t.video.probe or {}
+    width, height = probe.get("width", 0), probe.get("height", 0)
+    if probe.get("rotation") in (90, 270):
+        width, height = height, width
+    return {**tracklet_card(t), "boxes": t.boxes, "frame_width": width, "frame_height": height}

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from webapp.tracklets.selectors import tracklet_card
+from webapp.tracklets.selectors import tracklet_card, tracklet_detail
 
 
 class TrackletCardSerializer(serializers.Serializer):
@@ -22,6 +22,19 @@ class TrackletCardSerializer(serializers.Serializer):
     end_s = serializers.FloatField()
     frames = serializers.IntegerField()
     thumbnail_url = serializers.CharField()
+    clip_url = serializers.CharField(help_text="review video of the whole footage; play from start_s to end_s")
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return tracklet_card(instance)
+
+
+class TrackletDetailSerializer(TrackletCardSerializer):
+    boxes = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        help_text="[frame_index, t_s, x1, y1, x2, y2] per analysed frame, in frame pixels",
+    )
+    frame_width = serializers.IntegerField()
+    frame_height = serializers.IntegerField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return tracklet_detail(instance)

@@ -54,5 +54,10 @@ class Video(models.Model):
         return settings.MEDIA_ROOT / "videos" / f"{self.storage_key}.video"
 
     @property
+    def proxy_path(self):  # type: ignore[no-untyped-def]
+        """The small H.264 review copy of the analysed frames, written during ingestion."""
+        return settings.MEDIA_ROOT / "proxies" / f"{self.storage_key}.mp4"
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.REJECTED)

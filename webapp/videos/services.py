@@ -165,8 +165,9 @@ def video_ingest_run(*, video_id: int) -> None:
     video.error = ""
     video.save(update_fields=["status", "started_at", "error"])
     reporter = _IngestProgress(video)
+    video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        result = engine.get_pipeline().run(video.file_path, progress=reporter)
+        result = engine.get_pipeline().run(video.file_path, progress=reporter, proxy_path=video.proxy_path)
     except ReidEngineError as exc:
         video_ingest_fail(video=video, reason=str(exc))
         return
@@ -214,6 +215,7 @@ def video_delete(*, video: Video) -> None:
 
     tracklets_delete_files(video=video)
     video.file_path.unlink(missing_ok=True)
+    video.proxy_path.unlink(missing_ok=True)
     video.delete()
 
 

@@ -41,7 +41,7 @@ def test_ingest_json_summarises_every_person_found_and_writes_mot(
     assert rows[:, 0].min() >= 1
     assert (rows[:, 4] > 0).all()
     assert (rows[:, 5] > 0).all()
-    assert set(summary["stage_seconds"]) == {"decode", "detect", "track", "crops", "embed"}
+    assert set(summary["stage_seconds"]) == {"decode", "detect", "track", "crops", "embed", "proxy"}
     assert summary["video"]["width"] == 768
     assert summary["frames_decoded"] >= 25  # 6 s sampled at 5 fps
     assert len(summary["tracklets"]) >= 2
@@ -83,5 +83,5 @@ def test_bench_ingest_reports_stages_and_the_ratio_to_decoding_alone(
     assert report["frames_processed"] == 8
     assert report["ratio_to_decode_only"] > 1
     assert report["realtime_factor"] == pytest.approx(4.0 / report["wall_s"], rel=0.05)
-    assert set(report["ms_per_frame"]) == {"decode", "detect", "track", "crops", "embed"}
+    assert set(report["ms_per_frame"]) == {"decode", "detect", "track", "crops", "embed", "proxy"}
     assert sum(report["ms_per_frame"].values()) <= report["ms_per_frame_total"] * 1.01
