@@ -56,7 +56,8 @@ class PipelineConfig:
     thumbnail_height: int = 160
     min_crop_height: int = 32
     proxy_width: int = 640
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    # MoveNet finds more people than HOG and gives keypoints; HOG stays available as kind="hog".
+    detector: DetectorConfig = field(default_factory=lambda: DetectorConfig(kind="movenet"))
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
     limits: VideoLimits = field(default_factory=VideoLimits)
@@ -272,7 +273,7 @@ def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str
     import torch
 
     torch_device = torch.device(device)
-    detector = build_detector(config.detector, device=torch_device)
+    detector = build_detector(config.detector, device=torch_device, data_dir=Path(data_dir))
     embedder = build_embedder(config.embedder, device=torch_device, data_dir=Path(data_dir))
     return Pipeline(config, detector, embedder)
 

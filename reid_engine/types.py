@@ -70,11 +70,15 @@ class Detections:
         frame_index: index of the frame the detections belong to.
         boxes_xyxy: float32 (N, 4), pixel coordinates (x1, y1, x2, y2), clipped to the frame.
         scores: float32 (N,), detector confidence in [0, 1].
+        keypoints: float32 (N, 17, 3), per person the COCO keypoints (nose, eyes, ears,
+            shoulders, elbows, wrists, hips, knees, ankles; left before right) as (x, y, score)
+            in frame pixels, or None when the detector finds no keypoints.
     """
 
     frame_index: int
     boxes_xyxy: np.ndarray
     scores: np.ndarray
+    keypoints: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])

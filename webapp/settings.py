@@ -174,7 +174,9 @@ LONGVIEW = {
     "UPLOAD_CHUNK_BYTES": int(os.environ.get("UPLOAD_CHUNK_BYTES", str(8 * 1024**2))),
     "ALLOWED_VIDEO_EXTENSIONS": (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".ts", ".mts"),
     "ENGINE_DEVICE": os.environ.get("ENGINE_DEVICE", "cpu"),
-    "ENGINE_THREADS": int(os.environ.get("ENGINE_THREADS", str(os.cpu_count() or 1))),
+    # Half the cores: the ingest and search workers share the machine, and oversubscribed torch
+    # threads slow a forward pass several times over.
+    "ENGINE_THREADS": int(os.environ.get("ENGINE_THREADS", str(max(1, (os.cpu_count() or 2) // 2)))),
     "PIPELINE_CONFIG": os.environ.get("PIPELINE_CONFIG") or None,
     "SEARCH_BATCH": 8,
     "SEARCH_K": 48,

@@ -4,5 +4,15 @@ from __future__ import annotations
 
 from reid_engine.detect.base import Detector, DetectorConfig, build_detector
 from reid_engine.detect.hog import HogConfig, HogDetector
+from reid_engine.detect.movenet import COCO_KEYPOINTS, MoveNetConfig, MoveNetDetector
 
-__all__ = ["Detector", "DetectorConfig", "HogConfig", "HogDetector", "build_detector"]
+__all__ = [
+    "COCO_KEYPOINTS",
+    "Detector",
+    "DetectorConfig",
+    "HogConfig",
+    "HogDetector",
+    "MoveNetConfig",
+    "MoveNetDetector",
+    "build_detector",
+]

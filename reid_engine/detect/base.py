@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from reid_engine.detect.hog import HogConfig, HogDetector
+from reid_engine.detect.movenet import MoveNetConfig, MoveNetDetector
 from reid_engine.types import Detections, Frame
 
 if TYPE_CHECKING:
@@ -40,17 +42,20 @@ class DetectorConfig:
     """Which detector to build and how.
 
     Attributes:
-        kind: the implementation; ``"hog"`` is OpenCV's HOG people detector.
+        kind: the implementation; ``"hog"`` is OpenCV's HOG people detector, ``"movenet"`` is
+            Google's MoveNet MultiPose Lightning (people with keypoints; needs its model files).
         min_score: detections scoring lower are dropped. Keep it well under the tracker's
             ``high_score`` so the tracker's second association stage gets low-score boxes.
         num_threads: threads the detector may use; 0 keeps the library's own setting.
         hog: settings used when ``kind == "hog"``.
+        movenet: settings used when ``kind == "movenet"``.
     """
 
-    kind: Literal["hog"] = "hog"
+    kind: Literal["hog", "movenet"] = "hog"
     min_score: float = 0.1
     num_threads: int = 0
     hog: HogConfig = field(default_factory=HogConfig)
+    movenet: MoveNetConfig = field(default_factory=MoveNetConfig)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -59,19 +64,36 @@ class DetectorConfig:
             raise ValueError("detector.num_threads must be >= 0")
 
 
-def build_detector(config: DetectorConfig, *, device: torch.device | None = None) -> Detector:
+def build_detector(
+    config: DetectorConfig, *, device: torch.device | None = None, data_dir: Path | None = None
+) -> Detector:
     """Build the detector ``config`` names.
 
     Args:
         config: detector configuration.
         device: torch device for detectors that run a network; the HOG detector runs on the CPU
             and ignores it.
+        data_dir: the data folder set-up filled with model files; needed by ``"movenet"``.
 
     Returns:
         A ready detector.
+
+    Raises:
+        ValueError: the kind is unknown, or needs ``data_dir`` and none was given.
+        ResourceMissingError: the detector's model files are missing or corrupt.
     """
     match config.kind:
         case "hog":
             return HogDetector(config.hog, min_score=config.min_score, num_threads=config.num_threads)
+        case "movenet":
+            if data_dir is None:
+                raise ValueError("the movenet detector needs data_dir (the folder holding its model files)")
+            return MoveNetDetector(
+                config.movenet,
+                data_dir=data_dir,
+                min_score=config.min_score,
+                num_threads=config.num_threads,
+                device=device,
+            )
         case _:
             raise ValueError(f"unknown detector kind {config.kind!r}")
