@@ -107,7 +107,9 @@ def test_a_writer_killed_mid_snapshot_leaves_the_previous_snapshot_usable(tmp_pa
     previous.add(np.arange(1, 11), _unit(rng, 10, 64))
     save_snapshot(previous, path)
     proc = subprocess.Popen(
-        [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
         cwd=Path(__file__).resolve().parents[3],
     )
     assert proc.stdout is not None
