@@ -19,6 +19,7 @@ from reid_engine.embed import Embedder, EmbedderConfig, build_embedder
 from reid_engine.track import Tracker, TrackerConfig, build_tracker
 from reid_engine.types import (
     Crop,
+    Detections,
     EmbeddedTracklet,
     Frame,
     IngestResult,
@@ -94,7 +95,11 @@ class Pipeline:
         self.embedder = embedder
 
     def run(
-        self, path: str | Path, *, progress: ProgressCallback | None = None, proxy_path: str | Path | None = None
+        self,
+        path: str | Path,
+        *,
+        progress: ProgressCallback | None = None,
+        proxy_path: str | Path | None = None,
     ) -> IngestResult:
         """Ingest one video file.
 
@@ -182,7 +187,7 @@ class Pipeline:
                 with clock("track"):
                     tracks_now = tracker.update(dets)
                 with clock("crops"):
-                    counter = self._accumulate(frame, tracks_now, tracks, counter)
+                    counter = self._accumulate(frame, tracks_now, dets, tracks, counter)
             last = batch[-1]
             report.emit(
                 Progress(
@@ -194,29 +199,49 @@ class Pipeline:
             )
 
     def _accumulate(
-        self, frame: Frame, tracks_now: Tracks, tracks: dict[int, _TrackAccumulator], counter: int
+        self,
+        frame: Frame,
+        tracks_now: Tracks,
+        dets: Detections,
+        tracks: dict[int, _TrackAccumulator],
+        counter: int,
     ) -> int:
         height, width = frame.image.shape[:2]
-        for track_id, box, score in zip(
-            tracks_now.track_ids, tracks_now.boxes_xyxy, tracks_now.scores, strict=True
+        det_indices = (
+            tracks_now.detection_indices
+            if tracks_now.detection_indices is not None
+            else np.full(len(tracks_now), -1, dtype=np.int64)
+        )
+        for track_id, box, score, det_index in zip(
+            tracks_now.track_ids, tracks_now.boxes_xyxy, tracks_now.scores, det_indices, strict=True
         ):
             acc = tracks.setdefault(int(track_id), _TrackAccumulator())
             acc.frame_indices.append(frame.index)
             acc.timestamps.append(frame.pts_s)
             acc.boxes.append(box.astype(np.float32))
             acc.scores.append(float(score))
-            quality = crop_quality(frame.image, box, float(score), min_height=self.config.min_crop_height)
+            keypoints = None
+            if dets.keypoints is not None and 0 <= det_index < len(dets):
+                keypoints = dets.keypoints[det_index]
+            quality = crop_quality(
+                frame.image, box, float(score), min_height=self.config.min_crop_height, keypoints=keypoints
+            )
             if quality <= 0:
                 continue
             if len(acc.best) >= self.config.best_k and quality <= acc.best[0][0]:
                 continue
             x1, y1, x2, y2 = _int_box(box, width, height)
+            if keypoints is not None:
+                keypoints = keypoints.astype(np.float32, copy=True)
+                keypoints[:, 0] -= x1
+                keypoints[:, 1] -= y1
             crop = Crop(
                 frame_index=frame.index,
                 pts_s=frame.pts_s,
                 box_xyxy=box.astype(np.float32),
                 image=np.ascontiguousarray(frame.image[y1:y2, x1:x2]),
                 quality=quality,
+                keypoints=keypoints,
             )
             counter += 1
             if len(acc.best) < self.config.best_k:
@@ -278,8 +303,19 @@ def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str
     return Pipeline(config, detector, embedder)
 
 
-def crop_quality(image: np.ndarray, box: np.ndarray, score: float, *, min_height: int) -> float:
+def crop_quality(
+    image: np.ndarray,
+    box: np.ndarray,
+    score: float,
+    *,
+    min_height: int,
+    keypoints: np.ndarray | None = None,
+    min_keypoint_score: float = 0.3,
+) -> float:
     """Score how useful a crop is for recognition: larger, sharper, untruncated, confident is better.
+
+    With keypoints (17, 3), a crop whose body joints are not all visible (occluded, cut off) scores
+    lower, down to half for a crop with no confident joint.
 
     Returns 0 for crops that must never be chosen (too small, mostly outside the frame).
     """
@@ -295,7 +331,11 @@ def crop_quality(image: np.ndarray, box: np.ndarray, score: float, *, min_height
     truncated = (box[0] <= 1) or (box[1] <= 1) or (box[2] >= width - 1) or (box[3] >= height - 1)
     size_term = min(1.0, h / 256.0)
     sharp_term = sharpness / (sharpness + 100.0)
-    return float((0.5 * size_term + 0.3 * sharp_term + 0.2 * score) * (0.5 if truncated else 1.0))
+    quality = (0.5 * size_term + 0.3 * sharp_term + 0.2 * score) * (0.5 if truncated else 1.0)
+    if keypoints is not None:
+        completeness = float(np.mean(keypoints[:, 2] >= min_keypoint_score))
+        quality *= 0.5 + 0.5 * completeness
+    return float(quality)
 
 
 def make_thumbnail(crop: np.ndarray, height: int) -> np.ndarray:
@@ -318,7 +358,14 @@ class _StageClock:
     """Accumulates wall time per stage; decoding is timed inside the frame iterator."""
 
     def __init__(self) -> None:
-        self._seconds: dict[str, float] = {"decode": 0.0, "detect": 0.0, "track": 0.0, "crops": 0.0, "embed": 0.0, "proxy": 0.0}
+        self._seconds: dict[str, float] = {
+            "decode": 0.0,
+            "detect": 0.0,
+            "track": 0.0,
+            "crops": 0.0,
+            "embed": 0.0,
+            "proxy": 0.0,
+        }
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:

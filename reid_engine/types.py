@@ -93,12 +93,16 @@ class Tracks:
         track_ids: int64 (N,), stable across frames for the same person.
         boxes_xyxy: float32 (N, 4), pixel coordinates of each track's box in this frame.
         scores: float32 (N,), the score of the detection matched to each track.
+        detection_indices: int64 (N,), index of each track's matched detection in the frame's
+            ``Detections`` (so keypoints and other per-detection data can follow the track), or
+            None when the tracker does not report it.
     """
 
     frame_index: int
     track_ids: np.ndarray
     boxes_xyxy: np.ndarray
     scores: np.ndarray
+    detection_indices: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.track_ids.shape[0])
@@ -114,6 +118,8 @@ class Crop:
         box_xyxy: float32 (4,), the box in frame pixels.
         image: uint8 (h, w, 3) RGB.
         quality: higher is better; used to pick the best crops of a tracklet.
+        keypoints: float32 (17, 3) COCO keypoints (x, y, score) in crop pixels, or None when the
+            detector gives none.
     """
 
     frame_index: int
@@ -121,6 +127,7 @@ class Crop:
     box_xyxy: np.ndarray
     image: np.ndarray
     quality: float
+    keypoints: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--device", default="cpu", help="torch device for the models (default: cpu)")
     parser.add_argument("--data-dir", type=Path, default=None, help="folder with model weights")
     parser.add_argument("--mot", type=Path, metavar="FILE", help="also write the tracks in MOTChallenge format")
+    parser.add_argument("--sheet", type=Path, metavar="FILE", help="also draw a contact sheet of the result (.png or .jpg)")
     parser.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     parser.set_defaults(handler=run)
 
@@ -46,6 +47,14 @@ def run(args: argparse.Namespace) -> int:
         from reid_engine.mot import write_mot
 
         summary["mot_lines"] = write_mot((e.tracklet for e in result.tracklets), args.mot)
+    if args.sheet is not None:
+        from reid_engine.sheet import ingest_contact_sheet, save_image
+
+        try:
+            save_image(ingest_contact_sheet(args.video, result), args.sheet)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        summary["sheet"] = str(args.sheet)
     if args.json:
         emit_json(summary)
     else:

@@ -83,6 +83,7 @@ class _Track:
     track_id: int = 0
     hits: int = 1
     misses: int = 0
+    detection: int = -1  # index of the detection matched in the current frame
 
 
 class ByteTracker:
@@ -138,18 +139,18 @@ class ByteTracker:
 
         pairs, free_tracks, free_high = _associate(confirmed, boxes, high, cfg.match_iou_high)
         for track, det in pairs:
-            self._apply(track, boxes[det], float(scores[det]))
+            self._apply(track, boxes[det], float(scores[det]), det)
             matched.add(id(track))
 
         second = [t for t in free_tracks if id(t) in was_tracked]
         pairs, _, _ = _associate(second, boxes, low, cfg.match_iou_low)
         for track, det in pairs:
-            self._apply(track, boxes[det], float(scores[det]))
+            self._apply(track, boxes[det], float(scores[det]), det)
             matched.add(id(track))
 
         pairs, _, free_high = _associate(tentative, boxes, free_high, cfg.match_iou_tentative)
         for track, det in pairs:
-            self._apply(track, boxes[det], float(scores[det]))
+            self._apply(track, boxes[det], float(scores[det]), det)
             matched.add(id(track))
 
         survivors: list[_Track] = []
@@ -165,7 +166,7 @@ class ByteTracker:
                     survivors.append(track)
         for det in free_high:
             if scores[det] >= cfg.new_track_score:
-                survivors.append(self._start(boxes[det], float(scores[det])))
+                survivors.append(self._start(boxes[det], float(scores[det]), int(det)))
         self._tracks = survivors
         return self._report(dets.frame_index)
 
@@ -183,10 +184,11 @@ class ByteTracker:
         for t, m, c in zip(self._tracks, means, covs, strict=True):
             t.mean, t.covariance = m, c
 
-    def _apply(self, track: _Track, box: np.ndarray, score: float) -> None:
+    def _apply(self, track: _Track, box: np.ndarray, score: float, detection: int) -> None:
         track.mean, track.covariance = self._kalman.update(track.mean, track.covariance, xyxy_to_xyah(box)[0])
         track.box = box
         track.score = score
+        track.detection = detection
         track.misses = 0
         if track.state is _State.TENTATIVE:
             track.hits += 1
@@ -195,9 +197,9 @@ class ByteTracker:
         else:
             track.state = _State.TRACKED
 
-    def _start(self, box: np.ndarray, score: float) -> _Track:
+    def _start(self, box: np.ndarray, score: float, detection: int) -> _Track:
         mean, cov = self._kalman.initiate(xyxy_to_xyah(box)[0])
-        track = _Track(mean=mean, covariance=cov, box=box, score=score)
+        track = _Track(mean=mean, covariance=cov, box=box, score=score, detection=detection)
         if self.config.min_hits <= 1:
             self._confirm(track)
         return track
@@ -218,6 +220,7 @@ class ByteTracker:
             track_ids=np.asarray([t.track_id for t in live], dtype=np.int64),
             boxes_xyxy=np.asarray([t.box for t in live], dtype=np.float32).reshape(-1, 4),
             scores=np.asarray([t.score for t in live], dtype=np.float32),
+            detection_indices=np.asarray([t.detection for t in live], dtype=np.int64),
         )
 
 

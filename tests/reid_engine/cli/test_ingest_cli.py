@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import pytest
 
 from reid_engine.mot import read_mot
@@ -32,7 +33,17 @@ def test_ingest_json_summarises_every_person_found_and_writes_mot(
     clip_factory: Callable[..., Path], data_dir: Path, tmp_path: Path
 ) -> None:
     mot = tmp_path / "tracks.txt"
-    out = _reid("ingest", str(clip_factory(0.0, 6.0)), "--json", "--mot", str(mot), data_dir=data_dir)
+    sheet = tmp_path / "sheet.png"
+    out = _reid(
+        "ingest",
+        str(clip_factory(0.0, 6.0)),
+        "--json",
+        "--mot",
+        str(mot),
+        "--sheet",
+        str(sheet),
+        data_dir=data_dir,
+    )
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     rows = read_mot(mot)
@@ -41,6 +52,9 @@ def test_ingest_json_summarises_every_person_found_and_writes_mot(
     assert rows[:, 0].min() >= 1
     assert (rows[:, 4] > 0).all()
     assert (rows[:, 5] > 0).all()
+    image = cv2.imread(str(sheet))
+    assert image is not None
+    assert image.shape[1] == 1600
     assert set(summary["stage_seconds"]) == {"decode", "detect", "track", "crops", "embed", "proxy"}
     assert summary["video"]["width"] == 768
     assert summary["frames_decoded"] >= 25  # 6 s sampled at 5 fps
@@ -77,7 +91,9 @@ def test_bad_input_exits_2_with_one_line(
 def test_bench_ingest_reports_stages_and_the_ratio_to_decoding_alone(
     clip_factory: Callable[..., Path], data_dir: Path
 ) -> None:
-    out = _reid("bench", "ingest", str(clip_factory(0.0, 4.0)), "--json", "--set", "sample_fps=2", data_dir=data_dir)
+    out = _reid(
+        "bench", "ingest", str(clip_factory(0.0, 4.0)), "--json", "--set", "sample_fps=2", data_dir=data_dir
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["frames_processed"] == 8

@@ -1,0 +1,66 @@
+"""The ingest pipeline end to end on real footage with the default (MoveNet) detector."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reid_engine.config import load_config
+from reid_engine.pipeline import PipelineConfig, build_pipeline, crop_quality
+from reid_engine.types import Progress
+from reid_engine.video import iter_frames
+
+pytestmark = pytest.mark.slow
+
+
+def test_pipeline_finds_tracks_with_keypoints_and_writes_a_playable_review_video(
+    clip_factory: Callable[..., Path], data_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    config = load_config(PipelineConfig, None, ["sample_fps=3"])
+    pipeline = build_pipeline(config, data_dir=data_dir)
+    assert pipeline.detector.name.startswith("movenet")
+    reports: list[Progress] = []
+    proxy = tmp_path / "review.mp4"
+    result = pipeline.run(clip_factory(0.0, 6.0), progress=reports.append, proxy_path=proxy)
+    assert len(result.tracklets) >= 3
+    fractions = [p.fraction for p in reports]
+    assert fractions == sorted(fractions)
+    assert reports[-1].stage == "done"
+    for e in result.tracklets:
+        assert np.linalg.norm(e.embedding) == pytest.approx(1.0, abs=1e-4)
+        crop = e.tracklet.best_crops[0]
+        assert crop.keypoints is not None
+        assert crop.keypoints.shape == (17, 3)
+        visible = crop.keypoints[crop.keypoints[:, 2] > 0.3]
+        h, w = crop.image.shape[:2]
+        # Keypoints were moved into crop coordinates.
+        assert (visible[:, 0] > -0.1 * w).all()
+        assert (visible[:, 0] < 1.1 * w).all()
+        assert (visible[:, 1] > -0.1 * h).all()
+        assert (visible[:, 1] < 1.1 * h).all()
+        qualities = [c.quality for c in e.tracklet.best_crops]
+        assert qualities == sorted(qualities, reverse=True)
+    frames = list(iter_frames(proxy))
+    assert len(frames) == result.frames_decoded
+    assert frames[-1].pts_s == pytest.approx(result.tracklets[-1].tracklet.timestamps_s.max(), abs=0.5)
+
+
+def test_crop_quality_prefers_complete_keypoints() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)
+    box = np.array([50, 20, 150, 280], np.float32)
+    full = np.ones((17, 3), np.float32)
+    half = full.copy()
+    half[8:, 2] = 0.0
+    q_full = crop_quality(image, box, 0.9, min_height=32, keypoints=full)
+    q_half = crop_quality(image, box, 0.9, min_height=32, keypoints=half)
+    q_none = crop_quality(image, box, 0.9, min_height=32)
+    assert q_none == pytest.approx(q_full)
+    assert q_half < q_full
+    assert crop_quality(image, np.array([0, 0, 10, 20], np.float32), 0.9, min_height=32) == 0.0
