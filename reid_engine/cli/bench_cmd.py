@@ -25,6 +25,18 @@ def register(sub: Any) -> None:
     ingest.add_argument("--data-dir", type=Path, default=None)
     ingest.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     ingest.set_defaults(handler=run_ingest)
+    index = bench.add_parser(
+        "index", help="vector index build, memory, latency and recall against exact search"
+    )
+    index.add_argument("--n", type=int, default=100_000, help="vectors to index")
+    index.add_argument("--dim", type=int, default=512)
+    index.add_argument("--k", type=int, default=100, help="hits per query")
+    index.add_argument("--queries", type=int, default=200, help="timed queries per mode")
+    index.add_argument("--kind", choices=["auto", "flat", "hnsw", "ivf_flat", "ivf_pq"], default="auto")
+    index.add_argument("--seed", type=int, default=0)
+    index.add_argument("--threads", type=int, default=None, help="FAISS threads (default: FAISS's choice)")
+    index.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    index.set_defaults(handler=run_index)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -43,7 +55,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     # Reference: decoding alone, at the same sampled rate, in this process and on this machine.
     stats = DecodeStats()
     start = time.perf_counter()
-    for _ in iter_frames(args.video, info=info, sample_fps=config.sample_fps, limits=config.limits, stats=stats):
+    for _ in iter_frames(
+        args.video, info=info, sample_fps=config.sample_fps, limits=config.limits, stats=stats
+    ):
         pass
     decode_only_s = time.perf_counter() - start
 
@@ -76,4 +90,23 @@ def run_ingest(args: argparse.Namespace) -> int:
     )
     if sys.stderr.isatty():
         sys.stderr.write(f"{info.duration_s / wall_s:.2f}x real time\n")
+    return 0
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from reid_engine.index.bench import run_index_bench
+
+    if args.n < 1 or args.dim < 1 or args.k < 1 or args.queries < 1:
+        raise CliError("--n, --dim, --k and --queries must be positive")
+    emit_json(
+        run_index_bench(
+            n=args.n,
+            dim=args.dim,
+            k=args.k,
+            queries=args.queries,
+            kind=args.kind,
+            seed=args.seed,
+            threads=args.threads,
+        )
+    )
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from reid_engine.index.vector_index import VectorIndex, load_snapshot, save_snapshot
+from reid_engine.index.config import IndexConfig
+from reid_engine.index.snapshot import SNAPSHOT_FORMAT, load_snapshot, save_snapshot
+from reid_engine.index.vector_index import VectorIndex
 
-__all__ = ["VectorIndex", "load_snapshot", "save_snapshot"]
+__all__ = ["SNAPSHOT_FORMAT", "IndexConfig", "VectorIndex", "load_snapshot", "save_snapshot"]

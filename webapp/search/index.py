@@ -39,19 +39,28 @@ def _vectors(rows: Iterable[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]
 
 def _add_from_db(index: VectorIndex | None, after_id: int) -> VectorIndex | None:
     qs = Tracklet.objects.filter(pk__gt=after_id).order_by("pk").values_list("pk", "embedding")
+    id_parts, vec_parts = [], []
     last = after_id
     while True:
         rows = list(qs.filter(pk__gt=last)[:_BATCH])
         if not rows:
-            return index
+            break
         ids, vecs = _vectors(rows)
-        if index is None:
-            index = VectorIndex(vecs.shape[1])
-        if vecs.shape[1] != index.dim:
-            logger.warning("embedding dimension changed (%s → %s); rebuilding", index.dim, vecs.shape[1])
-            return _rebuild()
-        index.add(ids, vecs)
+        id_parts.append(ids)
+        vec_parts.append(vecs)
         last = int(ids[-1])
+    if not id_parts:
+        return index
+    ids = np.concatenate(id_parts)
+    vecs = np.concatenate(vec_parts)
+    if index is None:
+        index = VectorIndex(vecs.shape[1])
+    if vecs.shape[1] != index.dim:
+        logger.warning("embedding dimension changed (%s → %s); rebuilding", index.dim, vecs.shape[1])
+        return _add_from_db(None, 0)
+    # One add, so a large backlog trains the index once rather than at every size threshold.
+    index.add(ids, vecs)
+    return index
 
 
 def _rebuild() -> VectorIndex | None:
