@@ -127,22 +127,7 @@ def generate_image_set(
     Raises:
         SynthError: on bad settings or an unusable output folder.
     """
-    config.validate()
-    cameras = make_cameras(config.seed, config.cameras)
-    try:
-        plan = make_plan(
-            seed=config.seed,
-            num_ids=config.ids,
-            outfits=config.outfits,
-            cameras=config.cameras,
-            cams_per_outfit=min(config.cams_per_outfit, config.cameras),
-            single_outfit_fraction=config.single_outfit_fraction,
-            train_fraction=config.train_fraction,
-            protocol=config.protocol,
-            camera_yaws=tuple(c.yaw_centres for c in cameras),
-        )
-    except ValueError as exc:
-        raise io.SynthError(str(exc)) from None
+    cameras, plan = plan_for(config)
     io.prepare_out(out, overwrite=overwrite)
     item_visits = [v.index for v in plan.visits for _ in range(config.per_visit)]
     splits = split_items(plan, item_visits, seed=config.seed)
@@ -191,6 +176,31 @@ def generate_image_set(
         "crops_per_s": round(len(items) / max(seconds, 1e-9), 1),
         "workers": workers,
     }
+
+
+def plan_for(config: ImageSetConfig) -> tuple[list[Any], Plan]:
+    """Validate ``config`` and draw its cameras and who-wears-what-where plan.
+
+    Raises:
+        SynthError: on bad settings.
+    """
+    config.validate()
+    cameras = make_cameras(config.seed, config.cameras)
+    try:
+        plan = make_plan(
+            seed=config.seed,
+            num_ids=config.ids,
+            outfits=config.outfits,
+            cameras=config.cameras,
+            cams_per_outfit=min(config.cams_per_outfit, config.cameras),
+            single_outfit_fraction=config.single_outfit_fraction,
+            train_fraction=config.train_fraction,
+            protocol=config.protocol,
+            camera_yaws=tuple(c.yaw_centres for c in cameras),
+        )
+    except ValueError as exc:
+        raise io.SynthError(str(exc)) from None
+    return list(cameras), plan
 
 
 def write_population(out: Path, plan: Plan) -> None:

@@ -13,10 +13,10 @@ import numpy as np
 from reid_engine.attributes import SCHEMA
 from reid_engine.data.base import COCO_KEYPOINTS
 from reid_engine.synth import io
-from reid_engine.synth.image_set import ImageSetConfig, write_population
+from reid_engine.synth.image_set import ImageSetConfig, plan_for, write_population
 from reid_engine.synth.painter import CLOTHING_LABELS, LABELS
-from reid_engine.synth.plan import STREAM_ITEM, Plan, make_plan, split_items, stream
-from reid_engine.synth.shots import background, make_cameras, render_shot, sample_shot
+from reid_engine.synth.plan import STREAM_ITEM, Plan, split_items, stream
+from reid_engine.synth.shots import background, render_shot, sample_shot
 
 logger = logging.getLogger(__name__)
 
@@ -118,22 +118,7 @@ def generate_tracklet_set(
     Raises:
         SynthError: on bad settings or an unusable output folder.
     """
-    config.validate()
-    cameras = make_cameras(config.seed, config.cameras)
-    try:
-        plan = make_plan(
-            seed=config.seed,
-            num_ids=config.ids,
-            outfits=config.outfits,
-            cameras=config.cameras,
-            cams_per_outfit=min(config.cams_per_outfit, config.cameras),
-            single_outfit_fraction=config.single_outfit_fraction,
-            train_fraction=config.train_fraction,
-            protocol=config.protocol,
-            camera_yaws=tuple(c.yaw_centres for c in cameras),
-        )
-    except ValueError as exc:
-        raise io.SynthError(str(exc)) from None
+    cameras, plan = plan_for(config)
     io.prepare_out(out, overwrite=overwrite)
     item_visits = [v.index for v in plan.visits for _ in range(config.per_visit)]
     splits = split_items(plan, item_visits, seed=config.seed, query_per="outfit")
