@@ -146,25 +146,7 @@ def generate_image_set(
         rows[item.split].append(row)
     seconds = time.perf_counter() - started
     cpu = io.cpu_seconds() - cpu_started
-    for split, split_rows in rows.items():
-        io.write_jsonl(out / "annotations" / f"{split}.jsonl", split_rows)
-    write_population(out, plan)
-    counts = {s: {"images": len(r), "ids": len({x["pid"] for x in r})} for s, r in rows.items()}
-    io.write_json(
-        out / "meta.json",
-        {
-            "kind": "synthcc-images",
-            "format_version": FORMAT_VERSION,
-            "config": asdict(config),
-            "protocol": config.protocol,
-            "cameras": [c.describe() for c in cameras],
-            "labels": list(LABELS),
-            "clothing_labels": list(CLOTHING_LABELS),
-            "keypoints": list(COCO_KEYPOINTS),
-            "attributes": list(SCHEMA.names),
-            "counts": counts,
-        },
-    )
+    counts = write_annotations(out, kind="images", config=config, cameras=cameras, plan=plan, rows=rows)
     logger.info("wrote %s images in %.1f s to %s", len(items), seconds, out)
     return {
         "out": str(out),
@@ -201,6 +183,38 @@ def plan_for(config: ImageSetConfig) -> tuple[list[Any], Plan]:
     except ValueError as exc:
         raise io.SynthError(str(exc)) from None
     return list(cameras), plan
+
+
+def write_annotations(
+    out: Path,
+    *,
+    kind: Literal["images", "tracklets"],
+    config: ImageSetConfig,
+    cameras: list[Any],
+    plan: Plan,
+    rows: dict[str, list[dict[str, Any]]],
+) -> dict[str, dict[str, int]]:
+    """Write the per-split annotation files, the population and ``meta.json``; return the counts."""
+    for split, split_rows in rows.items():
+        io.write_jsonl(out / "annotations" / f"{split}.jsonl", split_rows)
+    write_population(out, plan)
+    counts = {s: {kind: len(r), "ids": len({x["pid"] for x in r})} for s, r in rows.items()}
+    io.write_json(
+        out / "meta.json",
+        {
+            "kind": f"synthcc-{kind}",
+            "format_version": FORMAT_VERSION,
+            "config": asdict(config),
+            "protocol": config.protocol,
+            "cameras": [c.describe() for c in cameras],
+            "labels": list(LABELS),
+            "clothing_labels": list(CLOTHING_LABELS),
+            "keypoints": list(COCO_KEYPOINTS),
+            "attributes": list(SCHEMA.names),
+            "counts": counts,
+        },
+    )
+    return counts
 
 
 def write_population(out: Path, plan: Plan) -> None:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from reid_engine.attributes import SCHEMA
-from reid_engine.data.base import COCO_KEYPOINTS
 from reid_engine.synth import io
-from reid_engine.synth.image_set import ImageSetConfig, plan_for, write_population
-from reid_engine.synth.painter import CLOTHING_LABELS, LABELS
+from reid_engine.synth.image_set import ImageSetConfig, plan_for, write_annotations
 from reid_engine.synth.plan import STREAM_ITEM, Plan, split_items, stream
 from reid_engine.synth.shots import background, render_shot, sample_shot
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
 _TRACKLET_STREAM = 100 + STREAM_ITEM
 
 
@@ -131,25 +127,7 @@ def generate_tracklet_set(
         rows[item.split].append(row)
     seconds = time.perf_counter() - started
     cpu = io.cpu_seconds() - cpu_started
-    for split, split_rows in rows.items():
-        io.write_jsonl(out / "annotations" / f"{split}.jsonl", split_rows)
-    write_population(out, plan)
-    counts = {s: {"tracklets": len(r), "ids": len({x["pid"] for x in r})} for s, r in rows.items()}
-    io.write_json(
-        out / "meta.json",
-        {
-            "kind": "synthcc-tracklets",
-            "format_version": FORMAT_VERSION,
-            "config": asdict(config),
-            "protocol": config.protocol,
-            "cameras": [c.describe() for c in cameras],
-            "labels": list(LABELS),
-            "clothing_labels": list(CLOTHING_LABELS),
-            "keypoints": list(COCO_KEYPOINTS),
-            "attributes": list(SCHEMA.names),
-            "counts": counts,
-        },
-    )
+    counts = write_annotations(out, kind="tracklets", config=config, cameras=cameras, plan=plan, rows=rows)
     frames = len(items) * config.frames
     logger.info("wrote %s tracklets (%s frames) in %.1f s", len(items), frames, seconds)
     return {
