@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -126,8 +126,8 @@ def _check_attributes(records: Iterable[ImageRecord | TrackletRecord]) -> None:
 
 
 @dataclass(frozen=True)
-class ImageReidDataset:
-    """An image ReID data set: a training split and a query/gallery test split.
+class ReidDataset(Generic[R]):
+    """A ReID data set: a training split and a query/gallery test split of one kind of record.
 
     Attributes:
         name: short name (``"synthcc"``, ``"prcc"``, …).
@@ -136,9 +136,9 @@ class ImageReidDataset:
     """
 
     name: str
-    train: tuple[ImageRecord, ...]
-    query: tuple[ImageRecord, ...]
-    gallery: tuple[ImageRecord, ...]
+    train: tuple[R, ...]
+    query: tuple[R, ...]
+    gallery: tuple[R, ...]
     meta: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,7 +152,7 @@ class ImageReidDataset:
     def num_train_clothes(self) -> int:
         return len({r.clothes_id for r in self.train})
 
-    def relabelled_train(self) -> tuple[ImageRecord, ...]:
+    def relabelled_train(self) -> tuple[R, ...]:
         """Training records with contiguous identity and clothes labels."""
         return relabel(self.train)[0]
 
@@ -161,31 +161,9 @@ class ImageReidDataset:
         return {"train": _stats(self.train), "query": _stats(self.query), "gallery": _stats(self.gallery)}
 
 
-@dataclass(frozen=True)
-class VideoReidDataset:
-    """A video ReID data set of tracklets, split like :class:`ImageReidDataset`."""
+class ImageReidDataset(ReidDataset[ImageRecord]):
+    """An image ReID data set (PRCC, LTCC, SynthCC images, …)."""
 
-    name: str
-    train: tuple[TrackletRecord, ...]
-    query: tuple[TrackletRecord, ...]
-    gallery: tuple[TrackletRecord, ...]
-    meta: Mapping[str, object] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        _check_attributes((*self.train, *self.query, *self.gallery))
-
-    @property
-    def num_train_pids(self) -> int:
-        return len({r.pid for r in self.train})
-
-    @property
-    def num_train_clothes(self) -> int:
-        return len({r.clothes_id for r in self.train})
-
-    def relabelled_train(self) -> tuple[TrackletRecord, ...]:
-        """Training tracklets with contiguous identity and clothes labels."""
-        return relabel(self.train)[0]
-
-    def summary(self) -> dict[str, dict[str, int]]:
-        """Counts per split (tracklets, identities, clothes, cameras)."""
-        return {"train": _stats(self.train), "query": _stats(self.query), "gallery": _stats(self.gallery)}
+class VideoReidDataset(ReidDataset[TrackletRecord]):
+    """A video ReID data set of tracklets (CCVID, MEVID, SynthCC tracklets, …)."""
