@@ -88,3 +88,20 @@ def test_media_view_serves_byte_ranges_so_video_can_seek(
     assert b"".join(tail.streaming_content) == bytes(range(252, 256))
     assert client.get(url, HTTP_RANGE="bytes=5000-").status_code == 416
     assert Client().get(url).status_code == 302  # anonymous: to the login page
+
+
+def test_admins_can_read_the_search_audit_trail_but_not_change_or_delete_it(admin_user: Any, camera: Any) -> None:
+    from webapp.search.models import SearchRecord
+
+    record = SearchRecord.objects.create(user=admin_user, query_description="person 1", params={"tracklet": 1})
+    client = Client()
+    assert client.login(username="ada", password="pw-ada-123")
+    listing = client.get("/admin/search/searchrecord/")
+    assert listing.status_code == 200
+    assert b"person 1" in listing.content
+    assert client.get("/admin/search/searchrecord/add/").status_code == 403
+    assert client.post(f"/admin/search/searchrecord/{record.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(f"/admin/search/searchrecord/{record.pk}/change/", {"query_description": "edited"})
+    record.refresh_from_db()
+    assert record.query_description == "person 1"
+    assert SearchRecord.objects.count() == 1
