@@ -104,11 +104,18 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web process and the workers write concurrently: WAL and a busy timeout avoid
-    # "database is locked" under that load.
+    # The web process and the workers write concurrently: WAL, a busy timeout and immediate
+    # transactions avoid "database is locked" under that load.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # A deferred transaction that reads and then writes cannot wait for a concurrent writer:
+            # SQLite fails it at once with "database is locked". Taking the write lock at BEGIN makes
+            # concurrent ingests queue behind each other for up to the timeout instead.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -113,3 +113,22 @@ def test_search_streams_ranked_batches_and_records_the_search(
     record.refresh_from_db()
     assert record.status == "done"
     assert record.result_count == len(hits)
+
+
+def test_a_failure_while_storing_results_ends_the_job_as_failed_not_processing(
+    camera: Any, clip_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    import webapp.tracklets.services as tracklet_services
+
+    def broken(**kwargs: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(tracklet_services, "tracklets_replace_for_video", broken)
+    video = _queued_video(camera, clip_factory(0.0, 3.0))
+    with pytest.raises(OperationalError):
+        services.video_ingest_run(video_id=video.pk)
+    video.refresh_from_db()
+    assert video.status == "failed"
+    assert "internal error" in video.error

@@ -152,7 +152,6 @@ def video_ingest_run(*, video_id: int) -> None:
     state rather than adding to it.
     """
     from webapp.core import engine
-    from webapp.tracklets.services import tracklets_replace_for_video
 
     video = Video.objects.select_related("camera").filter(pk=video_id).first()
     if video is None:
@@ -168,26 +167,18 @@ def video_ingest_run(*, video_id: int) -> None:
     video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         result = engine.get_pipeline().run(video.file_path, progress=reporter, proxy_path=video.proxy_path)
+        if not Video.objects.filter(pk=video.pk).exists():
+            return
+        tracklets = _store_result(video=video, result=result)
     except ReidEngineError as exc:
         video_ingest_fail(video=video, reason=str(exc))
         return
     except Exception:
+        # Whatever broke (a model, the database), the job must end as failed with a reason, never
+        # stay "processing" for ever; the task still raises so the error is logged with its trace.
         logger.exception("ingest of video %s crashed", video.pk)
         video_ingest_fail(video=video, reason="internal error while processing; the administrators were notified")
         raise
-    if not Video.objects.filter(pk=video.pk).exists():
-        return
-    tracklets = tracklets_replace_for_video(video=video, result=result)
-    video.status = Video.Status.DONE
-    video.stage = "done"
-    video.progress = 1.0
-    video.eta_s = 0.0
-    video.frames_decoded = result.frames_decoded
-    video.frames_skipped = result.frames_skipped
-    video.warnings = list(result.warnings)
-    video.embedder = result.embedder
-    video.finished_at = timezone.now()
-    video.save()
     engine.index_add_tracklets(tracklets)
     push_to_group(
         video_group(video.pk),
@@ -199,6 +190,23 @@ def video_ingest_run(*, video_id: int) -> None:
             "frames_skipped": video.frames_skipped,
         },
     )
+
+
+def _store_result(*, video: Video, result: Any) -> list[Any]:
+    from webapp.tracklets.services import tracklets_replace_for_video
+
+    tracklets = tracklets_replace_for_video(video=video, result=result)
+    video.status = Video.Status.DONE
+    video.stage = "done"
+    video.progress = 1.0
+    video.eta_s = 0.0
+    video.frames_decoded = result.frames_decoded
+    video.frames_skipped = result.frames_skipped
+    video.warnings = list(result.warnings)
+    video.embedder = result.embedder
+    video.finished_at = timezone.now()
+    video.save()
+    return tracklets
 
 
 def video_ingest_fail(*, video: Video, reason: str) -> None:
