@@ -24,3 +24,7 @@ class ResourceMissingError(ReidEngineError):
 
 class IndexCorruptError(ReidEngineError):
     """An index snapshot on disk does not match its checksum and must be rebuilt."""
+
+
+class CheckpointError(ReidEngineError):
+    """A model checkpoint is missing, unreadable, or does not match the code that loads it."""

@@ -1,0 +1,1 @@
+"""Training of ReID models: typed configs, methods (baselines and seed-method modules), the loop, checkpoints."""

@@ -1,0 +1,165 @@
+"""Training methods: the identity and metric losses every run has, plus optional modules (CAL, …).
+
+A method is a set of training-only heads and losses around one :class:`ReidNet`; the inference
+embedding never depends on which method trained it. Modules combine: ``modules = ["cal"]`` adds the
+clothes-adversarial loss to the strong baseline, and the seed methods plug in the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+from reid_engine.models.reid_net import ReidFeatures, ReidNet
+from reid_engine.train.losses import (
+    CosineClassifier,
+    clothes_adversarial_loss,
+    cross_entropy_smooth,
+    triplet_batch_hard,
+)
+
+Batch = Mapping[str, torch.Tensor]
+ModuleName = Literal["cal"]
+MODULES: tuple[str, ...] = ("cal",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalConfig:
+    """CAL (Gu et al., CVPR 2022) settings.
+
+    Attributes:
+        weight: weight of the adversarial loss in the backbone's objective.
+        start_epoch: epoch (from 0) from which the adversarial loss applies; before it the clothes
+            classifier learns alone (the paper starts it once that classifier is trained).
+        epsilon: target smoothing over the identity's outfits.
+        scale: the cosine classifiers' logit scale.
+    """
+
+    weight: float = 1.0
+    start_epoch: int = 5
+    epsilon: float = 0.1
+    scale: float = 16.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class MethodConfig:
+    """Which losses train the network.
+
+    Attributes:
+        modules: optional modules on top of the strong baseline (``"cal"``).
+        classifier: identity classifier on the neck feature: ``linear`` (strong baseline) or
+            ``cosine`` (CAL's normalised classifier).
+        label_smoothing: ε of the identity cross-entropy.
+        triplet_weight: weight of the batch-hard triplet loss on the pooled feature (0 turns it off).
+        triplet_margin: its margin; 0 for the soft margin.
+        cal: settings of the ``cal`` module.
+    """
+
+    modules: tuple[str, ...] = ()
+    classifier: Literal["linear", "cosine"] = "linear"
+    label_smoothing: float = 0.1
+    triplet_weight: float = 1.0
+    triplet_margin: float = 0.3
+    cal: CalConfig = field(default_factory=CalConfig)
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.modules if m not in MODULES]
+        if unknown:
+            raise ValueError(f"unknown method module {unknown[0]!r} (known: {', '.join(MODULES)})")
+        if len(set(self.modules)) != len(self.modules):
+            raise ValueError("a method module is listed twice")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError("label_smoothing must be in [0, 1)")
+        if self.triplet_weight < 0 or self.triplet_margin < 0:
+            raise ValueError("triplet_weight and triplet_margin must be non-negative")
+
+
+@dataclass(frozen=True, slots=True)
+class TrainLabels:
+    """What the training split tells the method's heads.
+
+    Attributes:
+        num_pids: identities in the training split (labels 0..num_pids-1).
+        clothes_pid: int64 (num_clothes,), the identity of each outfit label.
+    """
+
+    num_pids: int
+    clothes_pid: torch.Tensor
+
+    @property
+    def num_clothes(self) -> int:
+        return int(self.clothes_pid.numel())
+
+
+class TrainingMethod(nn.Module):
+    """Heads and losses of one training run; ``losses`` returns named loss terms to be summed."""
+
+    def __init__(self, config: MethodConfig, model: ReidNet, labels: TrainLabels) -> None:
+        super().__init__()
+        self.config = config
+        dim = model.embed_dim
+        self.identity: nn.Module
+        if config.classifier == "cosine":
+            self.identity = CosineClassifier(dim, labels.num_pids, scale=config.cal.scale)
+        else:
+            self.identity = nn.Linear(dim, labels.num_pids, bias=False)
+            nn.init.normal_(self.identity.weight, std=0.001)
+        self.cal: CalModule | None = (
+            CalModule(config.cal, dim, labels.clothes_pid) if "cal" in config.modules else None
+        )
+
+    def losses(self, model: ReidNet, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
+        """Loss terms for one batch.
+
+        Args:
+            model: the network (modules with auxiliary streams run it again on other inputs).
+            feats: the network's features of ``batch["image"]``.
+            batch: ``image``, ``pid``, ``clothes_id`` and whatever modules need (masks, keypoints…).
+            epoch: current epoch, from 0.
+        """
+        pids = batch["pid"]
+        out = {"id": cross_entropy_smooth(self.identity(feats.neck), pids, self.config.label_smoothing)}
+        if self.config.triplet_weight > 0:
+            out["triplet"] = self.config.triplet_weight * triplet_batch_hard(
+                feats.pooled, pids, self.config.triplet_margin
+            )
+        if self.cal is not None:
+            out.update(self.cal.losses(feats, batch, epoch=epoch))
+        return out
+
+    def identity_logits(self, feats: ReidFeatures) -> torch.Tensor:
+        """Identity-classifier logits (N, num_pids), for training accuracy."""
+        logits: torch.Tensor = self.identity(feats.neck)
+        return logits
+
+
+class CalModule(nn.Module):
+    """Clothes classifier plus the clothes-based adversarial loss (CAL)."""
+
+    def __init__(self, config: CalConfig, dim: int, clothes_pid: torch.Tensor) -> None:
+        super().__init__()
+        self.config = config
+        self.classifier = CosineClassifier(dim, int(clothes_pid.numel()), scale=config.scale)
+        self.register_buffer("same_identity", clothes_pid[:, None] == clothes_pid[None, :], persistent=False)
+
+    def losses(self, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
+        clothes = batch["clothes_id"]
+        # The clothes classifier learns from detached features: it must not shape the backbone...
+        out = {"clothes": cross_entropy_smooth(self.classifier(feats.neck.detach()), clothes, 0.0)}
+        if epoch >= self.config.start_epoch:
+            # ...while the backbone learns against it, through frozen classifier weights.
+            logits = self.classifier(feats.neck, detach_weight=True)
+            same: torch.Tensor = self.same_identity  # type: ignore[assignment]
+            out["cal"] = self.config.weight * clothes_adversarial_loss(
+                logits, clothes, same, self.config.epsilon
+            )
+        return out
+
+
+def build_method(config: MethodConfig, model: ReidNet, labels: TrainLabels) -> TrainingMethod:
+    """The training heads for ``config`` around ``model``."""
+    return TrainingMethod(config, model, labels)
