@@ -44,12 +44,22 @@ def to_tensor(rgb: np.ndarray, *, normalize: bool = True) -> torch.Tensor:
     return t
 
 
+def _image_size(path: Path) -> tuple[int, int]:
+    """(height, width) of an image file, read from its header only."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.height, im.width
+
+
 class ImageReidTorchDataset(Dataset[dict[str, torch.Tensor]]):
     """Loads :class:`ImageRecord` images as tensors.
 
     Each item is a dict: ``image`` float32 (3, H, W); ``pid``, ``camid``, ``clothes_id``, ``index``
     int64 scalars; ``attr_labels`` int64 (A,) and ``attr_mask`` bool (A,) in the unified schema; and,
-    with ``load_masks``, ``mask`` int64 (H, W) label map (nearest-neighbour resized).
+    with ``load_masks``, ``mask`` int64 (H, W) label map (nearest-neighbour resized); with
+    ``load_keypoints``, ``keypoints`` float32 (17, 3) in the resized image's pixels (all zero, i.e.
+    unlabelled, when the record has none).
     """
 
     def __init__(
@@ -60,8 +70,10 @@ class ImageReidTorchDataset(Dataset[dict[str, torch.Tensor]]):
         normalize: bool = True,
         transform: Transform | None = None,
         load_masks: bool = False,
+        load_keypoints: bool = False,
     ) -> None:
         self.records = tuple(records)
+        self.load_keypoints = load_keypoints
         self.size_hw = size_hw
         self.normalize = normalize
         self.transform = transform
@@ -93,6 +105,14 @@ class ImageReidTorchDataset(Dataset[dict[str, torch.Tensor]]):
                 raise FileNotFoundError(f"cannot read mask {r.mask_path}")
             m = cv2.resize(m, (self.size_hw[1], self.size_hw[0]), interpolation=cv2.INTER_NEAREST)
             item["mask"] = torch.from_numpy(m.astype(np.int64))
+        if self.load_keypoints:
+            kp = np.zeros((17, 3), np.float32)
+            if r.keypoints is not None:
+                kp = np.asarray(r.keypoints, dtype=np.float32)
+                src_h, src_w = _image_size(r.path)
+                kp[:, 0] *= self.size_hw[1] / src_w
+                kp[:, 1] *= self.size_hw[0] / src_h
+            item["keypoints"] = torch.from_numpy(kp)
         return item
 
 

@@ -232,7 +232,8 @@ def train(
     batch_size = config.data.ids_per_batch * config.data.instances
     sampler = RandomIdentitySampler(pids, num_instances=config.data.instances, seed=config.seed)
     loader = DataLoader(
-        ImageReidTorchDataset(records, size_hw=config.data.size_hw),
+        ImageReidTorchDataset(records, size_hw=config.data.size_hw, load_masks="mask" in method.needs,
+                              load_keypoints="keypoints" in method.needs),
         batch_sampler=BatchSampler(sampler, batch_size, drop_last=True),
         num_workers=config.data.workers,
         persistent_workers=config.data.workers > 0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol, cast
 
 import torch
 from torch import nn
@@ -23,8 +23,25 @@ from reid_engine.train.losses import (
 )
 
 Batch = Mapping[str, torch.Tensor]
-ModuleName = Literal["cal"]
 MODULES: tuple[str, ...] = ("cal",)
+"""Every optional module :func:`build_module` knows."""
+
+
+class MethodModule(Protocol):
+    """An optional training module: heads and loss terms added to the strong baseline.
+
+    Attributes:
+        needs: batch entries the module reads beyond ``image``, ``pid``, ``camid``, ``clothes_id``:
+            ``"mask"`` (int64 (N, H, W) label map of the SynthCC parsing classes) and/or
+            ``"keypoints"`` (float32 (N, 17, 3) COCO keypoints in input pixels, ``v`` 0 = unlabelled)
+            and/or ``"attributes"`` (``attr_labels`` / ``attr_mask``, always loaded).
+    """
+
+    needs: frozenset[str]
+
+    def losses(self, model: ReidNet, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
+        """Named loss terms (already weighted) for one batch."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,9 +125,15 @@ class TrainingMethod(nn.Module):
         else:
             self.identity = nn.Linear(dim, labels.num_pids, bias=False)
             nn.init.normal_(self.identity.weight, std=0.001)
-        self.cal: CalModule | None = (
-            CalModule(config.cal, dim, labels.clothes_pid) if "cal" in config.modules else None
-        )
+        self.extra = nn.ModuleDict({name: build_module(name, config, model, labels) for name in config.modules})
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """Batch entries the modules need (see :class:`MethodModule`)."""
+        out: frozenset[str] = frozenset()
+        for module in self.extra.values():
+            out |= cast(MethodModule, module).needs
+        return out
 
     def losses(self, model: ReidNet, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
         """Loss terms for one batch.
@@ -127,8 +150,12 @@ class TrainingMethod(nn.Module):
             out["triplet"] = self.config.triplet_weight * triplet_batch_hard(
                 feats.pooled, pids, self.config.triplet_margin
             )
-        if self.cal is not None:
-            out.update(self.cal.losses(feats, batch, epoch=epoch))
+        for name, module in self.extra.items():
+            terms = cast(MethodModule, module).losses(model, feats, batch, epoch=epoch)
+            clash = set(terms) & set(out)
+            if clash:
+                raise RuntimeError(f"module {name} reuses loss name {sorted(clash)[0]}")
+            out.update(terms)
         return out
 
     def identity_logits(self, feats: ReidFeatures) -> torch.Tensor:
@@ -140,13 +167,16 @@ class TrainingMethod(nn.Module):
 class CalModule(nn.Module):
     """Clothes classifier plus the clothes-based adversarial loss (CAL)."""
 
+    needs: frozenset[str] = frozenset()
+
     def __init__(self, config: CalConfig, dim: int, clothes_pid: torch.Tensor) -> None:
         super().__init__()
         self.config = config
         self.classifier = CosineClassifier(dim, int(clothes_pid.numel()), scale=config.scale)
         self.register_buffer("same_identity", clothes_pid[:, None] == clothes_pid[None, :], persistent=False)
 
-    def losses(self, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
+    def losses(self, model: ReidNet, feats: ReidFeatures, batch: Batch, *, epoch: int) -> dict[str, torch.Tensor]:
+        """The clothes classifier's loss, and from ``start_epoch`` the adversarial loss."""
         clothes = batch["clothes_id"]
         # The clothes classifier learns from detached features: it must not shape the backbone...
         out = {"clothes": cross_entropy_smooth(self.classifier(feats.neck.detach()), clothes, 0.0)}
@@ -158,6 +188,15 @@ class CalModule(nn.Module):
                 logits, clothes, same, self.config.epsilon
             )
         return out
+
+
+def build_module(name: str, config: MethodConfig, model: ReidNet, labels: TrainLabels) -> nn.Module:
+    """The optional module ``name`` (one of :data:`MODULES`), configured from ``config``."""
+    match name:
+        case "cal":
+            return CalModule(config.cal, model.embed_dim, labels.clothes_pid)
+        case _:
+            raise ValueError(f"unknown method module {name!r} (known: {', '.join(MODULES)})")
 
 
 def build_method(config: MethodConfig, model: ReidNet, labels: TrainLabels) -> TrainingMethod:
