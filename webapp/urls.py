@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
 from webapp.core import pages
+from webapp.search.views import SearchView
 from webapp.tracklets.views import TrackletViewSet, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/search/", SearchView.as_view(), name="search"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

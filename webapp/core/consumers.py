@@ -1,7 +1,7 @@
 """The one websocket a page opens: it subscribes to ingest progress and runs searches.
 
 Client → server: ``{"type": "ingest.subscribe", "videos": [ids]}``,
-``{"type": "search.start", "tracklet": id, "k": 48}``.
+``{"type": "search.start", "tracklet": id, "k": 48, "filters": {...}}``.
 Server → client: the events of :mod:`webapp.core.events`, plus ``error`` for a bad request.
 """
 
@@ -70,7 +70,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(tracklet_id, int) or not isinstance(k, int):
             raise DomainError("search.start needs an integer tracklet id (and an optional integer k)")
         record = await database_sync_to_async(search_start)(
-            user=self.scope["user"], tracklet_id=tracklet_id, k=k, reply_channel=self.channel_name
+            user=self.scope["user"],
+            tracklet_id=tracklet_id,
+            k=k,
+            filters=content.get("filters"),
+            reply_channel=self.channel_name,
         )
         await self.send_json({"type": "search.started", "search": record.pk, "tracklet": tracklet_id})
 

@@ -7,7 +7,7 @@ from webapp.search.models import SearchRecord
 
 @admin.register(SearchRecord)
 class SearchRecordAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "query_description", "status", "result_count")
+    list_display = ("created_at", "user", "query_description", "status", "result_count", "first_batch_ms")
     list_filter = ("status", "user")
     readonly_fields = [f.name for f in SearchRecord._meta.fields]
 

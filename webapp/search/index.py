@@ -1,102 +1,162 @@
-"""The process-local FAISS index, kept in step with the database (the source of truth).
+"""The process-local FAISS indexes, one per camera gallery, kept in step with the database.
 
-Each worker process holds its own copy: it starts from the snapshot on disk, adds what the database
-has beyond the snapshot, and rebuilds from the database when the two disagree (a deletion, or a
-snapshot that fails its checksum).
+Tracklets are sharded by their camera's gallery; cameras without a gallery share the default shard.
+Each process (a search or ingest worker, the web server for REST searches) holds its own shards,
+loaded lazily: a shard starts from its snapshot on disk, adds what the database has beyond it, and is
+rebuilt from the database when the two disagree (a deletion, a camera moved to another gallery, a
+snapshot that fails its checksum). A search looks only into the shards its filters need and merges
+their hits by score. See :mod:`webapp.search.shards` for how a rebuild leaves searches running.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
-import threading
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db import connections
+from django.db.models import Count, Max, Sum
 
 from reid_engine.errors import IndexCorruptError
 from reid_engine.index import VectorIndex, load_snapshot, save_snapshot
+from reid_engine.types import Hit
+from webapp.cameras.models import Camera
+from webapp.search.selectors import SearchPlan, shard_condition, shard_of, shard_tracklet_ids
+from webapp.search.shards import DEFAULT_SHARD, Fingerprint, ShardKey, ShardSet
 from webapp.tracklets.models import Tracklet
 
 logger = logging.getLogger(__name__)
 
-_lock = threading.Lock()
-_index: VectorIndex | None = None
 _BATCH = 5000
 
 
-def _snapshot_path():  # type: ignore[no-untyped-def]
-    return settings.INDEX_DIR / "tracklets.faiss"
+def _snapshot_path(key: ShardKey) -> Path:
+    name = "default" if key == DEFAULT_SHARD else f"gallery-{key}"
+    return Path(settings.INDEX_DIR) / f"tracklets-{name}.faiss"
 
 
-def _vectors(rows: Iterable[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
-    ids, vecs = [], []
-    for pk, blob in rows:
-        ids.append(pk)
-        vecs.append(np.frombuffer(bytes(blob), dtype=np.float32))
-    return np.asarray(ids, dtype=np.int64), np.stack(vecs) if vecs else np.zeros((0, 0), np.float32)
+class DatabaseSource:
+    """Shard rows from the ``Tracklet`` table; snapshots under ``INDEX_DIR``."""
+
+    def rows(self, key: ShardKey, after_id: int, upto_id: int) -> tuple[np.ndarray, np.ndarray]:
+        qs = Tracklet.objects.filter(shard_condition(key), pk__lte=upto_id).order_by("pk")
+        ids: list[int] = []
+        vectors: list[np.ndarray] = []
+        last = after_id
+        while True:
+            batch = list(qs.filter(pk__gt=last).values_list("pk", "embedding")[:_BATCH])
+            if not batch:
+                break
+            for pk, blob in batch:
+                ids.append(pk)
+                vectors.append(np.frombuffer(bytes(blob), dtype=np.float32))
+            last = batch[-1][0]
+        if not ids:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        return np.asarray(ids, dtype=np.int64), np.stack(vectors)
+
+    def load(self, key: ShardKey) -> VectorIndex | None:
+        try:
+            return load_snapshot(_snapshot_path(key))
+        except FileNotFoundError:
+            return None
+        except IndexCorruptError as exc:
+            logger.warning("%s; rebuilding shard %s from the database", exc, key)
+            return None
+
+    def save(self, key: ShardKey, index: VectorIndex) -> None:
+        save_snapshot(index, _snapshot_path(key))
+
+    def release(self) -> None:
+        connections.close_all()
 
 
-def _add_from_db(index: VectorIndex | None, after_id: int) -> VectorIndex | None:
-    qs = Tracklet.objects.filter(pk__gt=after_id).order_by("pk").values_list("pk", "embedding")
-    id_parts, vec_parts = [], []
-    last = after_id
-    while True:
-        rows = list(qs.filter(pk__gt=last)[:_BATCH])
-        if not rows:
-            break
-        ids, vecs = _vectors(rows)
-        id_parts.append(ids)
-        vec_parts.append(vecs)
-        last = int(ids[-1])
-    if not id_parts:
-        return index
-    ids = np.concatenate(id_parts)
-    vecs = np.concatenate(vec_parts)
-    if index is None:
-        index = VectorIndex(vecs.shape[1])
-    if vecs.shape[1] != index.dim:
-        logger.warning("embedding dimension changed (%s → %s); rebuilding", index.dim, vecs.shape[1])
-        return _add_from_db(None, 0)
-    # One add, so a large backlog trains the index once rather than at every size threshold.
-    index.add(ids, vecs)
-    return index
+_shards = ShardSet(DatabaseSource())
 
 
-def _rebuild() -> VectorIndex | None:
-    return _add_from_db(None, 0)
+def shard_fingerprints() -> dict[ShardKey, Fingerprint]:
+    """The database's fingerprint of every non-empty shard, from one grouped query."""
+    galleries = dict(Camera.objects.values_list("pk", "gallery_id"))
+    per_camera = (
+        Tracklet.objects.order_by()
+        .values("camera_id")
+        .annotate(n=Count("pk"), total=Sum("pk"), last=Max("pk"))
+        .values_list("camera_id", "n", "total", "last")
+    )
+    out: dict[ShardKey, Fingerprint] = {}
+    for camera_id, n, total, last in per_camera:
+        key = shard_of(galleries.get(camera_id))
+        out[key] = out.get(key, Fingerprint()).plus(Fingerprint(n, total, last))
+    return out
 
 
-def get_index() -> VectorIndex | None:
-    """The index, synced with the database; None while there is nothing to search."""
-    global _index
-    with _lock:
-        if _index is None:
-            try:
-                _index = load_snapshot(_snapshot_path())
-            except FileNotFoundError:
-                _index = None
-            except IndexCorruptError as exc:
-                logger.warning("%s; rebuilding from the database", exc)
-                _index = None
-        _index = _add_from_db(_index, _index.last_id if _index is not None else 0)
-        db_count = Tracklet.objects.count()
-        if _index is not None and len(_index) != db_count:
-            # Something was deleted since the snapshot (or another process's snapshot raced ours).
-            _index = _rebuild()
-        return _index
+def index_search(
+    query: np.ndarray, k: int, *, exclude: Iterable[int], plan: SearchPlan, fingerprints: dict[ShardKey, Fingerprint]
+) -> list[Hit]:
+    """The ``k`` best hits over the plan's shards, best first (ties by id), ranks 0…k-1.
+
+    A shard's allowed set goes into its FAISS query, so each shard returns its ``k`` best permitted
+    items whenever it has that many, and the merged list holds k hits whenever k items match.
+
+    Args:
+        query: float32 (dim,), L2-normalised.
+        k: how many hits at most.
+        exclude: ids never to return (the query itself).
+        plan: shards to search and the ids allowed in each (from :func:`search_plan`).
+        fingerprints: the database's fingerprints (from :func:`shard_fingerprints`).
+    """
+    excluded = list(exclude)
+    found: list[Hit] = []
+    for key, allowed in plan.allowed.items():
+        if key not in fingerprints or (allowed is not None and allowed.size == 0):
+            continue
+        shard = _shards.shard(key)
+        if not shard.prepare(fingerprints[key]) and allowed is None:
+            # A rebuild is running and the index may still hold deleted tracklets: the database
+            # says which ids exist, so the k guarantee holds for everything the index has.
+            allowed = shard_tracklet_ids(key)
+        with shard.reading() as index:
+            if index is None or index.dim != query.shape[-1]:
+                continue
+            found.extend(index.search(query, k, exclude=excluded, allowed=allowed))
+    best = heapq.nsmallest(k, found, key=lambda h: (-h.score, h.item_id))
+    return [Hit(item_id=h.item_id, score=h.score, rank=rank) for rank, h in enumerate(best)]
 
 
 def index_add(tracklets: list[Tracklet]) -> None:
-    """Bring the index up to date after an ingest and persist a snapshot."""
-    index = get_index()
-    if index is not None:
-        save_snapshot(index, _snapshot_path())
-        logger.info("index snapshot saved: %s vectors (added %s)", len(index), len(tracklets))
+    """Bring the shards of newly stored tracklets up to date and persist their snapshots."""
+    cameras = {t.camera_id for t in tracklets}
+    keys = {shard_of(g) for g in Camera.objects.filter(pk__in=cameras).values_list("gallery_id", flat=True)}
+    fingerprints = shard_fingerprints()
+    for key in sorted(keys & fingerprints.keys()):
+        shard = _shards.shard(key)
+        if shard.prepare(fingerprints[key]):
+            # A shard being rebuilt saves its snapshot when the rebuild ends.
+            shard.save()
+            logger.info("index shard %s saved: %s vectors", key, fingerprints[key].count)
+
+
+def index_warm() -> list[ShardKey]:
+    """Load every shard now, so the first search does not pay for it; returns the shards loaded."""
+    for key, fingerprint in shard_fingerprints().items():
+        _shards.shard(key).prepare(fingerprint)
+    return index_loaded_shards()
+
+
+def index_loaded_shards() -> list[ShardKey]:
+    """The shards this process has loaded, ascending."""
+    return sorted(shard.key for shard in _shards.loaded() if shard.index is not None)
+
+
+def index_wait_for_rebuilds(timeout: float | None = None) -> None:
+    """Wait for background shard rebuilds of this process to finish."""
+    _shards.wait_for_rebuilds(timeout)
 
 
 def index_forget() -> None:
-    """Drop this process's copy; the next use reloads it from the snapshot and the database."""
-    global _index
-    with _lock:
-        _index = None
+    """Drop this process's shards; the next use reloads them from the snapshots and the database."""
+    global _shards
+    _shards = ShardSet(DatabaseSource())

@@ -22,6 +22,9 @@ class SearchRecord(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     result_count = models.IntegerField(default=0)
     error = models.TextField(blank=True)
+    first_batch_ms = models.FloatField(
+        null=True, blank=True, help_text="milliseconds from the query's arrival to its first results being sent"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

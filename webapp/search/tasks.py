@@ -1,8 +1,11 @@
-"""Celery task for searches: a thin wrapper around the search service."""
+"""Celery side of searching: the search task, and warming each fresh worker process for it."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import current_app, shared_task
+from celery.signals import worker_process_init
 
 
 @shared_task(name="search.run", acks_late=True, reject_on_worker_lost=True)
@@ -10,3 +13,16 @@ def run_search(search_id: int, reply_channel: str) -> None:
     from webapp.search.services import search_run
 
     search_run(search_id=search_id, reply_channel=reply_channel)
+
+
+@worker_process_init.connect(weak=False)
+def warm_search(**kwargs: Any) -> None:
+    # Runs in each child after the fork (FAISS must not be loaded in the parent), so the first search
+    # a child takes does not wait for the index to load. A worker started with queues that leave out
+    # "search" (-Q ingest) has nothing to warm.
+    queues = current_app.amqp.queues.consume_from
+    if queues and "search" not in queues:
+        return
+    from webapp.search.services import search_warm
+
+    search_warm()

@@ -282,21 +282,90 @@
     });
   }
 
-  // ---- search page: ranked batches arrive over the websocket ----
+  // ---- search page: filters, and ranked batches arriving over the websocket ----
+  async function fillFilterChoices(form) {
+    const [cameras, galleries] = await Promise.all([
+      api("GET", "/api/cameras/?limit=1000"), api("GET", "/api/galleries/?limit=1000"),
+    ]);
+    const galleryName = {};
+    galleries.results.forEach((g) => {
+      galleryName[g.id] = g.name;
+      form.gallery.appendChild(el("option", { value: String(g.id), text: g.name }));
+    });
+    cameras.results.forEach((c) => {
+      const text = c.gallery ? c.name + " (" + galleryName[c.gallery] + ")" : c.name;
+      form.cameras.appendChild(el("option", { value: String(c.id), text: text }));
+    });
+    form.dataset.ready = "1";
+  }
+
+  function readFilters(form) {
+    const filters = {};
+    const cameras = Array.from(form.cameras.selectedOptions).map((o) => Number(o.value));
+    if (cameras.length) filters.cameras = cameras;
+    if (form.gallery.value) filters.galleries = [Number(form.gallery.value)];
+    // datetime-local holds the browser's local time; the server wants an absolute instant.
+    if (form.from.value) filters.from = new Date(form.from.value).toISOString();
+    if (form.to.value) filters.to = new Date(form.to.value).toISOString();
+    return filters;
+  }
+
   function initSearch(events, section) {
     const tracklet = Number(section.dataset.tracklet);
     const grid = document.getElementById("results");
     const status = document.getElementById("search-status");
     const count = document.getElementById("result-count");
-    let current = null;
-    const started = performance.now();
-    events.on("search.started", (m) => { current = m.search; });
+    const form = document.getElementById("search-filters");
+    const submit = form.querySelector("button[type=submit]");
+    let current = null;   // id of the running search, once the server has said it
+    let floor = 0;        // messages of searches below this id belong to earlier runs
+    let sentAt = null;
+
+    function finished(text) {
+      status.textContent = text;
+      section.dataset.done = "1";
+      submit.disabled = false;
+    }
+
+    // Sends once the socket is open, timing from the moment the query leaves the browser.
+    function sendWhenOpen(message) {
+      if (events.ws.readyState !== WebSocket.OPEN) {
+        setTimeout(() => sendWhenOpen(message), 20);
+        return;
+      }
+      sentAt = performance.now();
+      events.send(message);
+    }
+
+    function run() {
+      const message = { type: "search.start", tracklet: tracklet, k: 48 };
+      const filters = readFilters(form);
+      if (Object.keys(filters).length) message.filters = filters;
+      if (current !== null) floor = current + 1;
+      current = null;
+      grid.replaceChildren();
+      count.textContent = "0";
+      status.textContent = "Searching…";
+      delete section.dataset.done;
+      delete section.dataset.firstHitsMs;
+      submit.disabled = true;
+      sendWhenOpen(message);
+    }
+
+    const ours = (m) => m.search >= floor && (current === null || m.search === current);
+    events.on("search.started", (m) => {
+      if (m.tracklet === tracklet && m.search >= floor) current = m.search;
+    });
     events.on("search.hits", (m) => {
-      if (current !== null && m.search !== current) return;
+      if (!ours(m)) return;
+      if (section.dataset.firstHitsMs === undefined) {
+        section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
+      }
       m.hits.forEach((h) => {
         const when = h.start_time.replace("T", " ").slice(0, 19);
         const card = personCard(h, h.camera + " · " + when + " · " + (100 * h.score).toFixed(0) + "%");
         card.dataset.score = String(h.score);
+        card.dataset.camera = String(h.camera_id);
         card.classList.add("result");
         grid.appendChild(card);
       });
@@ -304,14 +373,19 @@
       status.textContent = "Receiving results…";
     });
     events.on("search.done", (m) => {
-      if (current !== null && m.search !== current) return;
-      const ms = Math.round(performance.now() - started);
-      status.textContent = m.count ? m.count + " results, best first (" + ms + " ms)" : "No other footage to compare with yet.";
-      section.dataset.done = "1";
+      if (!ours(m)) return;
+      const ms = Math.round(performance.now() - sentAt);
+      const first = section.dataset.firstHitsMs;
+      finished(m.count
+        ? m.count + " results, best first (first after " + Math.round(Number(first)) + " ms, all after " + ms + " ms)"
+        : "Nobody matches in the footage searched.");
     });
-    events.on("search.failed", (m) => { status.textContent = "Search failed: " + m.reason; });
-    events.on("error", (m) => { status.textContent = "Search refused: " + m.detail; });
-    events.send({ type: "search.start", tracklet: tracklet, k: 48 });
+    events.on("search.failed", (m) => { if (ours(m)) finished("Search failed: " + m.reason); });
+    events.on("error", (m) => { if (m.request === "search.start") finished("Search refused: " + m.detail); });
+
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
+    fillFilterChoices(form).catch((err) => { status.textContent = "Filters unavailable: " + err.message; });
+    run();
   }
 
   document.addEventListener("DOMContentLoaded", () => {

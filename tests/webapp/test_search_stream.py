@@ -1,0 +1,125 @@
+"""The websocket search: validated and recorded when it starts, streamed in ranked batches by the
+worker, with the time to the first batch in ``search.done``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import User
+
+from tests.webapp.test_search_filters import BASE, World, brute_force, build_world, make_investigator
+from webapp.core.exceptions import DomainError
+from webapp.search import index
+from webapp.search.models import SearchRecord
+from webapp.search.services import search_run, search_start, search_warm
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world(per_camera=10)
+
+
+@pytest.fixture
+def investigator(db: None) -> User:
+    return make_investigator()
+
+
+def _channel() -> str:
+    return str(async_to_sync(get_channel_layer().new_channel)())
+
+
+def _drain(channel: str) -> list[dict[str, Any]]:
+    layer = get_channel_layer()
+    out: list[dict[str, Any]] = []
+
+    async def pull() -> None:
+        while True:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=0.2)
+            except TimeoutError:
+                return
+            out.append(message["message"])
+
+    async_to_sync(pull)()
+    return out
+
+
+def test_filtered_search_streams_the_brute_force_ranking_in_batches_and_times_the_first(
+    world: World, investigator: User
+) -> None:
+    query = world.tracklets["B"][0]
+    filters = {"galleries": [world.galleries["Station"].pk], "to": BASE.replace(hour=10, minute=5).isoformat()}
+    channel = _channel()
+    record = search_start(user=investigator, tracklet_id=query.pk, k=12, reply_channel=channel, filters=filters)
+    assert record.params["filters"]["galleries"] == filters["galleries"]
+    search_run(search_id=record.pk, reply_channel=channel)
+    messages = _drain(channel)
+    batches = [m for m in messages if m["type"] == "search.hits"]
+    assert [h["tracklet"] for m in batches for h in m["hits"]] == brute_force(query, 12, filters)
+    assert [len(m["hits"]) for m in batches] == [8, 4]
+    done = messages[-1]
+    assert done["type"] == "search.done"
+    assert done["count"] == 12
+    record.refresh_from_db()
+    assert record.status == "done"
+    assert record.result_count == 12
+    assert isinstance(done["first_batch_ms"], float)
+    assert 0 <= done["first_batch_ms"] == record.first_batch_ms < 60_000
+
+
+def test_search_with_no_match_ends_with_done_and_no_first_batch(world: World, investigator: User) -> None:
+    channel = _channel()
+    filters = {"galleries": [world.galleries["Harbour"].pk], "cameras": [world.cameras["A"].pk]}
+    record = search_start(
+        user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=5, reply_channel=channel, filters=filters
+    )
+    search_run(search_id=record.pk, reply_channel=channel)
+    assert _drain(channel) == [{"type": "search.done", "search": record.pk, "count": 0, "first_batch_ms": None}]
+
+
+@pytest.mark.parametrize(
+    ("k", "filters", "status", "detail"),
+    [
+        (0, None, 400, "k: "),
+        (5, {"cameras": [1], "colour": "red"}, 400, "filters.colour: unknown key"),
+        (5, {"to": "not a time"}, 400, "filters.to: "),
+        (5, "cameras=1", 400, "filters: "),
+    ],
+)
+def test_a_bad_search_start_is_refused_before_anything_is_recorded(
+    world: World, investigator: User, k: int, filters: Any, status: int, detail: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        search_start(user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=k, reply_channel="x", filters=filters)
+    assert refused.value.status_code == status
+    assert refused.value.detail.startswith(detail)
+    assert SearchRecord.objects.count() == 0
+
+
+def test_search_start_for_an_unknown_person_is_404(world: World, investigator: User) -> None:
+    with pytest.raises(DomainError) as refused:
+        search_start(user=investigator, tracklet_id=987_654, k=5, reply_channel="x")
+    assert refused.value.status_code == 404
+
+
+def test_a_search_whose_person_was_deleted_fails_with_a_reason(world: World, investigator: User) -> None:
+    query = world.tracklets["A"][0]
+    channel = _channel()
+    record = search_start(user=investigator, tracklet_id=query.pk, k=5, reply_channel=channel)
+    query.delete()
+    search_run(search_id=record.pk, reply_channel=channel)
+    assert [m["type"] for m in _drain(channel)] == ["search.failed"]
+    record.refresh_from_db()
+    assert record.status == "failed"
+
+
+def test_a_fresh_worker_process_loads_every_shard_before_its_first_search(world: World) -> None:
+    assert index.index_loaded_shards() == []
+    search_warm()
+    assert len(index.index_loaded_shards()) == 3

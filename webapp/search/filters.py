@@ -1,0 +1,132 @@
+"""What a search asks for: the person, how many results, and the filters applied inside the search.
+
+Filters combine with AND: a tracklet must be on one of ``cameras`` (if any are given), on a camera
+of one of ``galleries`` (if any), overlap the time range, and meet every attribute condition.
+
+Times are absolute. Every video is uploaded with the wall-clock time of its first frame
+(``Video.recorded_at`` is required), so every tracklet has an absolute ``start_time``/``end_time``,
+and a tracklet passes when its span overlaps ``[time_from, time_to]`` (ends included; either bound
+may be open). Seconds relative to the start of a video would mean different moments in different
+videos, so they are not a filter across footage.
+
+Attribute conditions keep a tracklet when the attribute model gave the value at least
+``min_probability``. Tracklets carry no attribute data yet; where they have none the conditions
+do not apply to them (an unknown attribute hides nobody), see :func:`attributes_pass`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reid_engine.attributes import SCHEMA
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AttributeCondition:
+    """Keep people whose probability of ``attribute`` being ``value`` is at least ``min_probability``.
+
+    Attributes:
+        attribute: a name of the unified attribute schema (``"upper_colour"``).
+        value: one of the attribute's values (``"red"``), or a bool for a binary attribute.
+        min_probability: within [0, 1].
+    """
+
+    attribute: str
+    value: str | bool
+    min_probability: float = 0.5
+
+    def __post_init__(self) -> None:
+        SCHEMA[self.attribute].index_of(self.value)
+        if not 0.0 <= self.min_probability <= 1.0:
+            raise ValueError(f"min_probability must be within 0..1, got {self.min_probability}")
+
+    @property
+    def value_name(self) -> str:
+        """The value as the schema names it (``"yes"``/``"no"`` for a binary attribute)."""
+        attribute = SCHEMA[self.attribute]
+        return attribute.values[attribute.index_of(self.value)]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SearchFilters:
+    """Which tracklets a search may return; the defaults let everything through.
+
+    Attributes:
+        cameras: camera ids (ascending, unique); empty for all cameras.
+        galleries: gallery ids (ascending, unique); empty for all galleries.
+        time_from, time_to: aware datetimes bounding the tracklet's span, or None for open ends.
+        attributes: attribute conditions, all of which must hold.
+    """
+
+    cameras: tuple[int, ...] = ()
+    galleries: tuple[int, ...] = ()
+    time_from: datetime | None = None
+    time_to: datetime | None = None
+    attributes: tuple[AttributeCondition, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.time_from is not None and self.time_to is not None and self.time_from > self.time_to:
+            raise ValueError("the time range ends before it starts")
+
+    def as_params(self) -> dict[str, Any]:
+        """JSON-ready form, as stored in the search record and read back by :meth:`from_params`."""
+        return {
+            "cameras": list(self.cameras),
+            "galleries": list(self.galleries),
+            "from": self.time_from.isoformat() if self.time_from else None,
+            "to": self.time_to.isoformat() if self.time_to else None,
+            "attributes": [
+                {"attribute": c.attribute, "value": c.value, "min_probability": c.min_probability}
+                for c in self.attributes
+            ],
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None) -> SearchFilters:
+        """The filters :meth:`as_params` wrote (already validated when the search was started)."""
+        if not params:
+            return cls()
+        return cls(
+            cameras=tuple(params.get("cameras", ())),
+            galleries=tuple(params.get("galleries", ())),
+            time_from=datetime.fromisoformat(params["from"]) if params.get("from") else None,
+            time_to=datetime.fromisoformat(params["to"]) if params.get("to") else None,
+            attributes=tuple(AttributeCondition(**c) for c in params.get("attributes", ())),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SearchQuery:
+    """One search: look for the person of ``tracklet``, return at most ``k`` others."""
+
+    tracklet: int
+    k: int
+    filters: SearchFilters = field(default_factory=SearchFilters)
+
+
+def attributes_pass(
+    probabilities: Mapping[str, Mapping[str, float]] | None, conditions: tuple[AttributeCondition, ...]
+) -> bool:
+    """Whether a tracklet's attribute probabilities meet every condition.
+
+    Args:
+        probabilities: ``{attribute: {value name: probability}}`` as the attribute model stores it
+            per tracklet (binary attributes under ``"yes"``/``"no"``), or None when the tracklet has
+            none; an attribute missing from it is unknown.
+        conditions: the search's attribute conditions.
+
+    Returns:
+        False when a known attribute falls short of its condition, True otherwise.
+    """
+    if not probabilities:
+        return True
+    for condition in conditions:
+        values = probabilities.get(condition.attribute)
+        if values is None:
+            continue
+        if float(values.get(condition.value_name, 0.0)) < condition.min_probability:
+            return False
+    return True

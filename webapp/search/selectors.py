@@ -1,0 +1,112 @@
+"""Reads for searching: which tracklets a query's filters allow, per index shard, from the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models import Q, QuerySet
+
+from webapp.cameras.models import Camera
+from webapp.search.filters import SearchFilters, attributes_pass
+from webapp.search.shards import DEFAULT_SHARD, ShardKey
+from webapp.tracklets.models import Tracklet
+from webapp.tracklets.selectors import tracklet_card
+
+# Attribute probabilities are not stored on tracklets yet. The attribute model is to write them to a
+# JSON field of this name ({attribute: {value: probability}}); from then on conditions apply.
+ATTRIBUTE_FIELD = "attributes"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """The shards a search touches and, for each, the ids it may return.
+
+    Attributes:
+        allowed: shard → int64 (M,) ascending ids the filters allow in it, or None for all of it.
+    """
+
+    allowed: dict[ShardKey, np.ndarray | None]
+
+
+def shard_of(gallery_id: int | None) -> ShardKey:
+    """The index shard of a camera in gallery ``gallery_id`` (None: no gallery)."""
+    return DEFAULT_SHARD if gallery_id is None else gallery_id
+
+
+def shard_condition(key: ShardKey) -> Q:
+    """A tracklet filter selecting the tracklets of shard ``key``."""
+    return Q(camera__gallery__isnull=True) if key == DEFAULT_SHARD else Q(camera__gallery_id=key)
+
+
+def filtered_tracklets(filters: SearchFilters) -> QuerySet[Tracklet]:
+    """Tracklets passing the camera, gallery and time filters (attributes are applied separately)."""
+    qs = Tracklet.objects.all()
+    if filters.cameras:
+        qs = qs.filter(camera_id__in=filters.cameras)
+    if filters.galleries:
+        qs = qs.filter(camera__gallery_id__in=filters.galleries)
+    if filters.time_from is not None:
+        qs = qs.filter(end_time__gte=filters.time_from)
+    if filters.time_to is not None:
+        qs = qs.filter(start_time__lte=filters.time_to)
+    return qs.order_by()
+
+
+def tracklets_have_attributes() -> bool:
+    return any(f.name == ATTRIBUTE_FIELD for f in Tracklet._meta.get_fields())
+
+
+def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> SearchPlan:
+    """The allowed ids of every shard a search with ``filters`` must look into.
+
+    Args:
+        filters: the search's filters.
+        shards: the shards that hold tracklets now.
+    """
+    keys = set(shards)
+    if filters.galleries:
+        keys &= set(filters.galleries)
+    if filters.cameras:
+        galleries = Camera.objects.filter(pk__in=filters.cameras).values_list("gallery_id", flat=True)
+        keys &= {shard_of(g) for g in galleries}
+    apply_attributes = bool(filters.attributes) and tracklets_have_attributes()
+    if not (filters.cameras or filters.time_from or filters.time_to or apply_attributes):
+        return SearchPlan({key: None for key in sorted(keys)})
+    qs = filtered_tracklets(filters)
+    if apply_attributes:
+        rows: Iterable[tuple[Any, ...]] = (
+            (pk, gallery)
+            for pk, gallery, probabilities in qs.values_list("pk", "camera__gallery_id", ATTRIBUTE_FIELD)
+            if attributes_pass(probabilities, filters.attributes)
+        )
+    else:
+        rows = qs.values_list("pk", "camera__gallery_id")
+    per_shard: dict[ShardKey, list[int]] = defaultdict(list)
+    for pk, gallery in rows:
+        per_shard[shard_of(gallery)].append(pk)
+    return SearchPlan({key: np.sort(np.asarray(per_shard[key], dtype=np.int64)) for key in sorted(keys)})
+
+
+def shard_tracklet_ids(key: ShardKey) -> np.ndarray:
+    """Every tracklet id of shard ``key`` in the database, int64 ascending."""
+    ids = Tracklet.objects.filter(shard_condition(key)).order_by("pk").values_list("pk", flat=True)
+    return np.fromiter(ids, dtype=np.int64)
+
+
+def hit_cards(hits: Iterable[tuple[int, float, int]]) -> list[dict[str, Any]]:
+    """Result cards for ``(tracklet id, score, rank)`` hits, in the order given.
+
+    Tracklets deleted since the index was searched are left out.
+    """
+    hits = list(hits)
+    rows = Tracklet.objects.select_related("camera", "video").filter(pk__in=[h[0] for h in hits])
+    by_id = {t.pk: t for t in rows}
+    return [
+        {**tracklet_card(by_id[pk]), "score": round(score, 4), "rank": rank}
+        for pk, score, rank in hits
+        if pk in by_id
+    ]

@@ -1,0 +1,145 @@
+"""The search request and its result, validated the same way for the REST API and the websocket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from reid_engine.attributes import SCHEMA
+from webapp.cameras.models import Camera, Gallery
+from webapp.core.exceptions import DomainError
+from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
+from webapp.tracklets.serializers import TrackletCardSerializer
+
+MAX_K = 500
+MAX_FILTER_IDS = 1000
+
+
+class _Strict(serializers.Serializer):
+    """Refuses keys it does not declare: a misspelt filter must not silently widen a search."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["unknown key; expected one of " + ", ".join(self.fields)] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class AttributeConditionSerializer(_Strict):
+    attribute = serializers.ChoiceField(choices=SCHEMA.names)
+    value = serializers.JSONField(help_text="one of the attribute's values, or true/false for a yes/no attribute")
+    min_probability = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.5)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            SCHEMA[data["attribute"]].index_of(data["value"])
+        except ValueError as exc:
+            raise serializers.ValidationError({"value": [str(exc)]}) from None
+        return data
+
+
+def _ids(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=MAX_FILTER_IDS, required=False, help_text=help_text
+    )
+
+
+class SearchFiltersSerializer(_Strict):
+    cameras = _ids("camera ids; a result must come from one of them")
+    galleries = _ids("gallery ids; a result must come from a camera in one of them")
+    attributes = AttributeConditionSerializer(
+        many=True, required=False, help_text="conditions on attribute probabilities, where people have them"
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # "from" is a Python keyword, so these two cannot be declared as class attributes.
+        fields["from"] = serializers.DateTimeField(
+            required=False, allow_null=True, help_text="ISO 8601; keep people seen at or after this time"
+        )
+        fields["to"] = serializers.DateTimeField(
+            required=False, allow_null=True, help_text="ISO 8601; keep people seen at or before this time"
+        )
+        return fields
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        start, end = data.get("from"), data.get("to")
+        if start is not None and end is not None and start > end:
+            raise serializers.ValidationError({"to": ["the time range ends before it starts"]})
+        for name, model in (("cameras", Camera), ("galleries", Gallery)):
+            wanted = set(data.get(name, ()))
+            missing = wanted - set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            if missing:
+                raise serializers.ValidationError({name: [f"unknown id {', '.join(map(str, sorted(missing)))}"]})
+        return data
+
+
+class SearchRequestSerializer(_Strict):
+    tracklet = serializers.IntegerField(help_text="id of the person (tracklet) to look for")
+    k = serializers.IntegerField(
+        min_value=1, max_value=MAX_K, default=settings.LONGVIEW["SEARCH_K"], help_text="how many results at most"
+    )
+    filters = SearchFiltersSerializer(required=False)
+
+
+class SearchHitSerializer(TrackletCardSerializer):
+    score = serializers.FloatField(help_text="cosine similarity to the person searched for")
+    rank = serializers.IntegerField(help_text="0 for the best match")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return dict(instance)
+
+
+class SearchResultSerializer(serializers.Serializer):
+    search = serializers.IntegerField(help_text="id of the audit record")
+    tracklet = serializers.IntegerField()
+    k = serializers.IntegerField()
+    filters = serializers.DictField(help_text="the filters as applied")
+    count = serializers.IntegerField()
+    hits = SearchHitSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def _messages(errors: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """DRF's nested errors as ``"filters.cameras.0: A valid integer is required."`` lines."""
+    if isinstance(errors, Mapping):
+        for name, inner in errors.items():
+            yield from _messages(inner, path if name == "non_field_errors" else (*path, str(name)))
+    elif isinstance(errors, list):
+        for index, inner in enumerate(errors):
+            # A list of mappings holds one (possibly empty) mapping per item of a nested list.
+            yield from _messages(inner, (*path, str(index)) if isinstance(inner, Mapping) else path)
+    else:
+        yield f"{'.'.join(path)}: {errors}" if path else str(errors)
+
+
+def search_query_from(data: Any) -> SearchQuery:
+    """Validate a search request (``{"tracklet", "k", "filters"}``).
+
+    Raises:
+        DomainError: 400 with the first problem as ``detail`` (``filters.cameras: unknown id 9``).
+    """
+    if not isinstance(data, Mapping):
+        raise DomainError("a search request must be a JSON object")
+    serializer = SearchRequestSerializer(data=data)
+    if not serializer.is_valid():
+        raise DomainError(next(_messages(serializer.errors), "invalid search request"))
+    valid = serializer.validated_data
+    raw = valid.get("filters") or {}
+    filters = SearchFilters(
+        cameras=tuple(sorted(set(raw.get("cameras", ())))),
+        galleries=tuple(sorted(set(raw.get("galleries", ())))),
+        time_from=raw.get("from"),
+        time_to=raw.get("to"),
+        attributes=tuple(AttributeCondition(**c) for c in raw.get("attributes", ())),
+    )
+    return SearchQuery(tracklet=valid["tracklet"], k=valid["k"], filters=filters)
