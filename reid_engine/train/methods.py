@@ -21,9 +21,13 @@ from reid_engine.train.losses import (
     cross_entropy_smooth,
     triplet_batch_hard,
 )
+from reid_engine.train.modules.ifd import IfdConfig, IfdModule
+from reid_engine.train.modules.mbnet import MbnetConfig, MbnetModule
+from reid_engine.train.modules.mtdf import MtdfConfig, MtdfModule
+from reid_engine.train.modules.pgfl_kd import PgflKdConfig, PgflKdModule
 
 Batch = Mapping[str, torch.Tensor]
-MODULES: tuple[str, ...] = ("cal",)
+MODULES: tuple[str, ...] = ("cal", "ifd", "mbnet", "pgfl_kd", "mtdf")
 """Every optional module :func:`build_module` knows."""
 
 
@@ -67,13 +71,14 @@ class MethodConfig:
     """Which losses train the network.
 
     Attributes:
-        modules: optional modules on top of the strong baseline (``"cal"``).
+        modules: optional modules on top of the strong baseline, any of :data:`MODULES`.
         classifier: identity classifier on the neck feature: ``linear`` (strong baseline) or
             ``cosine`` (CAL's normalised classifier).
         label_smoothing: ε of the identity cross-entropy.
         triplet_weight: weight of the batch-hard triplet loss on the pooled feature (0 turns it off).
         triplet_margin: its margin; 0 for the soft margin.
         cal: settings of the ``cal`` module.
+        ifd, mbnet, pgfl_kd, mtdf: settings of those modules (see ``docs/methods.md``).
     """
 
     modules: tuple[str, ...] = ()
@@ -82,6 +87,10 @@ class MethodConfig:
     triplet_weight: float = 1.0
     triplet_margin: float = 0.3
     cal: CalConfig = field(default_factory=CalConfig)
+    ifd: IfdConfig = field(default_factory=IfdConfig)
+    mbnet: MbnetConfig = field(default_factory=MbnetConfig)
+    pgfl_kd: PgflKdConfig = field(default_factory=PgflKdConfig)
+    mtdf: MtdfConfig = field(default_factory=MtdfConfig)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.modules if m not in MODULES]
@@ -195,6 +204,16 @@ def build_module(name: str, config: MethodConfig, model: ReidNet, labels: TrainL
     match name:
         case "cal":
             return CalModule(config.cal, model.embed_dim, labels.clothes_pid)
+        case "ifd":
+            return IfdModule(config.ifd, model, labels.num_pids)
+        case "mbnet":
+            return MbnetModule(config.mbnet, model, labels.num_pids)
+        case "pgfl_kd":
+            return PgflKdModule(config.pgfl_kd, model, labels.num_pids)
+        case "mtdf":
+            if config.mtdf.teacher:
+                raise ValueError("mtdf.teacher: attribute-teacher checkpoints are not supported yet; leave it empty")
+            return MtdfModule(config.mtdf, model, labels.num_clothes)
         case _:
             raise ValueError(f"unknown method module {name!r} (known: {', '.join(MODULES)})")
 
