@@ -53,17 +53,21 @@ class EmbedderConfig:
     """Which embedder to build and how.
 
     Attributes:
-        kind: the implementation; ``"imagenet_mobilenetv2"`` is the ImageNet stand-in.
-        weights: weight file, relative to the data folder unless absolute.
-        weights_sha256: expected sha256 of the weight file.
+        kind: the implementation; ``"imagenet_mobilenetv2"`` is the ImageNet stand-in, ``"reid"`` a
+            model trained by ``reid train`` (its ``model.pt``, named by ``checkpoint``).
+        weights: weight file of the ImageNet stand-in, relative to the data folder unless absolute.
+        weights_sha256: expected sha256 of that weight file.
+        checkpoint: the ``reid`` model file, relative to the data folder unless absolute; its input
+            size comes from the file.
         batch_size: crops per forward pass.
         input_height: crops are resized to this height…
         input_width: …and this width (the usual 2:1 person-ReID input).
     """
 
-    kind: Literal["imagenet_mobilenetv2"] = "imagenet_mobilenetv2"
+    kind: Literal["imagenet_mobilenetv2", "reid"] = "imagenet_mobilenetv2"
     weights: str = MOBILENETV2_IMAGENET.relpath
     weights_sha256: str = MOBILENETV2_IMAGENET.sha256
+    checkpoint: str = ""
     batch_size: int = 32
     input_height: int = 256
     input_width: int = 128
@@ -77,6 +81,8 @@ class EmbedderConfig:
             raise ValueError("embedder.weights_sha256 must be 64 hex digits")
         if not (32 <= self.input_height <= 1024 and 32 <= self.input_width <= 1024):
             raise ValueError("embedder.input_height and input_width must be in [32, 1024]")
+        if self.kind == "reid" and not self.checkpoint:
+            raise ValueError("embedder.checkpoint is required when embedder.kind is reid")
 
 
 class PooledBackbone(nn.Module):
@@ -121,7 +127,10 @@ class ImageNetEmbedder:
         batch_size: int = 32,
         input_size: tuple[int, int] = (256, 128),
         name: str = "imagenet-mobilenetv2-gap",
+        dim: int | None = None,
     ) -> None:
+        if dim is not None:
+            self.dim = dim
         self.device = device
         # Channels-last suits depthwise convolutions: about 1.6x faster than NCHW on CPU here.
         self.model = model.to(device).to(memory_format=torch.channels_last).eval()  # type: ignore[call-overload]
@@ -201,6 +210,22 @@ def build_embedder(config: EmbedderConfig, *, device: torch.device | str, data_d
                 input_size=(config.input_height, config.input_width),
                 # The weights' checksum in the name keeps vectors of other weights from being mixed.
                 name=f"imagenet-mobilenetv2-gap-{config.weights_sha256[:8].lower()}",
+            )
+        case "reid":
+            from reid_engine.models.pretrained import file_sha256
+            from reid_engine.train.checkpoint import load_model
+
+            path = Path(config.checkpoint)
+            if not path.is_absolute():
+                path = Path(data_dir) / path
+            model, size_hw, _ = load_model(path)
+            return ImageNetEmbedder(
+                model,
+                device=device,
+                batch_size=config.batch_size,
+                input_size=size_hw,
+                name=f"reid-{model.config.backbone}-{file_sha256(path)[:8]}",
+                dim=model.embed_dim,
             )
         case _:
             raise ValueError(f"unknown embedder kind {config.kind!r}")

@@ -14,8 +14,10 @@ import torch
 
 from reid_engine.config import config_from_dict
 from reid_engine.embed import Embedder, EmbedderConfig, ImageNetEmbedder, PooledBackbone, build_embedder
-from reid_engine.errors import ConfigError, ResourceMissingError
+from reid_engine.errors import CheckpointError, ConfigError, ResourceMissingError
 from reid_engine.models import MobileNetV2
+from reid_engine.models.reid_net import ModelConfig, build_model
+from reid_engine.train.checkpoint import save_model
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +43,17 @@ def random_crops(n: int, seed: int = 0) -> list[np.ndarray]:
     return [rng.integers(0, 256, size=(*sizes[i % len(sizes)], 3), dtype=np.uint8) for i in range(n)]
 
 
-@pytest.fixture(scope="module", params=sorted(EMBEDDER_CONFIGS))
-def embedder(request: pytest.FixtureRequest) -> Embedder:
+@pytest.fixture(scope="module", params=[*sorted(EMBEDDER_CONFIGS), "reid"])
+def embedder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     if not WEIGHTS.is_file():
         pytest.skip(f"{WEIGHTS} is not present")
+    if request.param == "reid":
+        # A model as `reid train` writes it (ImageNet-initialised, untrained head), loaded by path.
+        path = tmp_path_factory.mktemp("reid") / "model.pt"
+        net = build_model(ModelConfig(backbone="mobilenetv2", pretrained=True), data_dir=DATA_DIR)
+        save_model(path, net.eval(), size_hw=(256, 128), meta={})
+        config = EmbedderConfig(kind="reid", checkpoint=str(path), batch_size=4)
+        return build_embedder(config, device=torch.device("cpu"), data_dir=DATA_DIR)
     return build_embedder(EMBEDDER_CONFIGS[request.param], device=torch.device("cpu"), data_dir=DATA_DIR)
 
 
@@ -89,6 +98,10 @@ def test_build_embedder_reports_missing_weights_in_one_line(tmp_path: Path) -> N
     with pytest.raises(ResourceMissingError, match="set-up") as info:
         build_embedder(EmbedderConfig(), device="cpu", data_dir=tmp_path)
     assert "\n" not in str(info.value)
+    with pytest.raises(CheckpointError, match="not found"):
+        build_embedder(EmbedderConfig(kind="reid", checkpoint="none.pt"), device="cpu", data_dir=tmp_path)
+    with pytest.raises(ValueError, match="checkpoint is required"):
+        EmbedderConfig(kind="reid")
 
 
 def test_embedder_config_loads_from_a_table_and_rejects_bad_values() -> None:
