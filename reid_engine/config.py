@@ -38,13 +38,49 @@ def config_from_dict(cls: type[T], data: dict[str, Any], *, where: str = "") -> 
         raise ConfigError(f"unknown config key {where}{unknown[0]!s} (allowed: {allowed})")
     values: dict[str, Any] = {}
     for name, value in data.items():
-        values[name] = _coerce(hints[name], value, f"{where}{name}")
+        hint = hints[name]
+        default = _default_of(fields[name])
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type) and isinstance(value, dict) and default is not None:
+            # A partial table overrides the field's own default (a pipeline's MoveNet detector, say),
+            # not the defaults of the nested class.
+            values[name] = _merge(default, value, f"{where}{name}.")
+        else:
+            values[name] = _coerce(hint, value, f"{where}{name}")
     try:
         return cls(**values)
     except TypeError as exc:
         raise ConfigError(f"{where or 'config'}: {exc}") from None
     except ValueError as exc:
         raise ConfigError(f"{where or 'config'}: {exc}") from None
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def _merge(base: Any, data: dict[str, Any], where: str) -> Any:
+    """``base`` (a dataclass instance) with the keys of ``data`` replaced, checked like any table."""
+    cls = type(base)
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(base) if f.init]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown config key {where}{unknown[0]!s} (allowed: {', '.join(sorted(names))})")
+    merged = {name: getattr(base, name) for name in names}
+    for key, value in data.items():
+        current = merged[key]
+        if dataclasses.is_dataclass(current) and not isinstance(current, type) and isinstance(value, dict):
+            merged[key] = _merge(current, value, f"{where}{key}.")
+        else:
+            merged[key] = _coerce(hints[key], value, f"{where}{key}")
+    try:
+        return cls(**merged)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where.rstrip('.')}: {exc}") from None
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:

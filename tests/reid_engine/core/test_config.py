@@ -56,3 +56,15 @@ def test_missing_and_malformed_files_are_refused(tmp_path: Path) -> None:
     bad.write_text("rate = = 3")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(Outer, bad)
+
+
+def test_a_partial_nested_table_keeps_the_fields_own_default() -> None:
+    from reid_engine.pipeline import PipelineConfig
+
+    # The pipeline's detector defaults to MoveNet while DetectorConfig's class default is HOG:
+    # overriding one detector setting must not switch the detector.
+    config = load_config(PipelineConfig, None, ["detector.num_threads=1"])
+    assert config.detector.kind == PipelineConfig().detector.kind == "movenet"
+    assert config.detector.num_threads == 1
+    with pytest.raises(ConfigError, match="unknown config key detector.colour"):
+        load_config(PipelineConfig, None, ["detector.colour=1"])
