@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,8 @@ def run_train(args: argparse.Namespace) -> int:
                        show_progress=not args.quiet and sys.stderr.isatty())
     except (ValueError, FloatingPointError) as exc:
         raise CliError(str(exc)) from None
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # under torchrun, rank 0 reports for all
     last = result.epochs[-1] if result.epochs else None
     emit_json({
         "out": str(result.out_dir),

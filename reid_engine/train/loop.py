@@ -220,7 +220,10 @@ def train(
     method = build_method(config.method, model, labels).to(device)
     step_module: nn.Module = TrainStep(model, method)
     if world > 1:
-        step_module = nn.parallel.DistributedDataParallel(step_module, find_unused_parameters=True)
+        # Modules with a start epoch leave their heads out of early graphs; DDP must be told to look.
+        step_module = nn.parallel.DistributedDataParallel(
+            step_module, find_unused_parameters=bool(config.method.modules)
+        )
     params = [p for p in step_module.parameters() if p.requires_grad]
     if config.optim.optimizer == "sgd":
         optimizer: torch.optim.Optimizer = torch.optim.SGD(
