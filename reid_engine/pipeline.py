@@ -6,6 +6,7 @@ import heapq
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,14 @@ import numpy as np
 
 from reid_engine.detect import Detector, DetectorConfig, build_detector
 from reid_engine.embed import Embedder, EmbedderConfig, build_embedder
-from reid_engine.track import Tracker, TrackerConfig, build_tracker
+from reid_engine.track import (
+    Tracker,
+    TrackerConfig,
+    build_tracker,
+    complete_at_edges,
+    fill_gaps,
+    relink_tracks,
+)
 from reid_engine.types import (
     Crop,
     Detections,
@@ -34,6 +42,9 @@ from reid_engine.video.writer import ProxyWriter
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[Progress], None]
+# Frames kept in memory for crops of frames a tracker reports late (its backfill): ByteTrack's
+# defaults need one.
+_BACKFILL_FRAMES = 4
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,20 +146,19 @@ class Pipeline:
             if proxy_path is not None
             else None
         )
+        sampled: list[tuple[int, float]] = []
         try:
-            self._detect_and_track(frames, clock, tracker, tracks, report, info, proxy)
+            self._detect_and_track(frames, clock, tracker, tracks, report, info, proxy, sampled)
         finally:
             if proxy is not None:
                 proxy.close()
-        tracklets = [
-            self._finish(track_id, acc)
-            for track_id, acc in sorted(tracks.items())
-            if len(acc.frame_indices) >= cfg.min_track_frames and acc.best
-        ]
-        tracklets.sort(key=lambda t: (t.start_s, t.track_id))
-        report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(tracklets)} people"))
+        candidates = [(track_id, acc) for track_id, acc in sorted(tracks.items()) if acc.best]
+        report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(candidates)} tracks"))
         with clock("embed"):
-            embedded = self._embed(tracklets)
+            vectors = self._embed_crops(acc for _, acc in candidates)
+        with clock("track"):
+            merged = self._relink(candidates, vectors)
+            embedded = self._finish_all(merged, vectors, sampled, frames_width(info), frames_height(info))
         warnings = []
         if stats.frames_skipped:
             warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
@@ -174,8 +184,12 @@ class Pipeline:
         report: _ProgressReporter,
         info: VideoInfo,
         proxy: ProxyWriter | None,
+        sampled: list[tuple[int, float]],
     ) -> None:
         counter = 0
+        # The last few frames and their detections, for the crops of frames a track is confirmed
+        # in retroactively (the tracker's backfill).
+        recent: deque[tuple[Frame, Detections]] = deque(maxlen=_BACKFILL_FRAMES)
         for batch in clock.timed_batches(frames, self.config.batch_frames):
             if proxy is not None:
                 with clock("proxy"):
@@ -184,10 +198,20 @@ class Pipeline:
             with clock("detect"):
                 detections = self.detector.detect(batch)
             for frame, dets in zip(batch, detections, strict=True):
+                sampled.append((frame.index, frame.pts_s))
                 with clock("track"):
                     tracks_now = tracker.update(dets)
+                    earlier = tracker.take_backfill()
                 with clock("crops"):
+                    kept = {f.index: (f, d) for f, d in recent}
+                    for old in earlier:
+                        if old.frame_index in kept:
+                            old_frame, old_dets = kept[old.frame_index]
+                            counter = self._accumulate(old_frame, old, old_dets, tracks, counter)
+                        else:
+                            _accumulate_boxes(old, dict(sampled)[old.frame_index], tracks)
                     counter = self._accumulate(frame, tracks_now, dets, tracks, counter)
+                recent.append((frame, dets))
             last = batch[-1]
             report.emit(
                 Progress(
@@ -250,38 +274,89 @@ class Pipeline:
                 heapq.heapreplace(acc.best, (quality, counter, crop))
         return counter
 
-    def _finish(self, track_id: int, acc: _TrackAccumulator) -> Tracklet:
-        best = tuple(item[2] for item in sorted(acc.best, key=lambda item: (-item[0], item[1])))
-        return Tracklet(
-            track_id=track_id,
-            frame_indices=np.asarray(acc.frame_indices, dtype=np.int64),
-            timestamps_s=np.asarray(acc.timestamps, dtype=np.float64),
-            boxes_xyxy=np.stack(acc.boxes).astype(np.float32),
-            scores=np.asarray(acc.scores, dtype=np.float32),
-            best_crops=best,
-        )
+    def _embed_crops(self, accs: Iterable[_TrackAccumulator]) -> dict[int, np.ndarray]:
+        """Embed every kept crop; keyed by the crop's unique tie-breaker in the ``best`` heaps."""
+        items = [item for acc in accs for item in acc.best]
+        if not items:
+            return {}
+        vectors = self.embedder.embed([item[2].image for item in items])
+        return {item[1]: vector for item, vector in zip(items, vectors, strict=True)}
 
-    def _embed(self, tracklets: list[Tracklet]) -> list[EmbeddedTracklet]:
-        crops = [crop.image for t in tracklets for crop in t.best_crops]
-        if not crops:
-            return []
-        vectors = self.embedder.embed(crops)
+    def _relink(
+        self, candidates: list[tuple[int, _TrackAccumulator]], vectors: dict[int, np.ndarray]
+    ) -> list[tuple[int, _TrackAccumulator]]:
+        """Merge the tracks that re-linking chains together into one, under the first one's id."""
+        cfg = self.config.tracker.relink
+        if not cfg.enabled or len(candidates) < 2:
+            return candidates
+        paths = [self._finish(track_id, acc) for track_id, acc in candidates]
+        embeddings = [_track_embedding(acc, vectors) for _, acc in candidates]
         out = []
-        start = 0
-        for t in tracklets:
-            n = len(t.best_crops)
-            mean = vectors[start : start + n].mean(axis=0)
-            start += n
-            norm = float(np.linalg.norm(mean))
-            embedding = (mean / norm if norm > 0 else mean).astype(np.float32)
+        for chain in relink_tracks(paths, embeddings, cfg):
+            if len(chain) > 1:
+                logger.debug("re-linked tracks %s", [candidates[i][0] for i in chain])
+            out.append((candidates[chain[0]][0], self._merge([candidates[i][1] for i in chain])))
+        return out
+
+    def _merge(self, accs: list[_TrackAccumulator]) -> _TrackAccumulator:
+        if len(accs) == 1:
+            return accs[0]
+        merged = _TrackAccumulator()
+        for acc in accs:
+            merged.frame_indices += acc.frame_indices
+            merged.timestamps += acc.timestamps
+            merged.boxes += acc.boxes
+            merged.scores += acc.scores
+        merged.best = heapq.nlargest(self.config.best_k, (item for acc in accs for item in acc.best))
+        heapq.heapify(merged.best)
+        return merged
+
+    def _finish_all(
+        self,
+        tracks: list[tuple[int, _TrackAccumulator]],
+        vectors: dict[int, np.ndarray],
+        sampled: list[tuple[int, float]],
+        width: int,
+        height: int,
+    ) -> list[EmbeddedTracklet]:
+        cfg = self.config
+        sampled_frames = np.asarray([f for f, _ in sampled], dtype=np.int64)
+        sampled_times = np.asarray([t for _, t in sampled], dtype=np.float64)
+        out = []
+        for track_id, acc in tracks:
+            if len(acc.frame_indices) < cfg.min_track_frames:
+                continue
+            tracklet = self._finish(track_id, acc)
+            if cfg.tracker.complete_at_edges:
+                tracklet = complete_at_edges(tracklet, width=width, height=height)
+            if cfg.tracker.max_gap_s > 0:
+                tracklet = fill_gaps(
+                    tracklet,
+                    sampled_frames=sampled_frames,
+                    sampled_times=sampled_times,
+                    max_gap_s=cfg.tracker.max_gap_s,
+                )
             out.append(
                 EmbeddedTracklet(
-                    tracklet=t,
-                    embedding=embedding,
-                    thumbnail=make_thumbnail(t.best_crops[0].image, self.config.thumbnail_height),
+                    tracklet=tracklet,
+                    embedding=_track_embedding(acc, vectors),
+                    thumbnail=make_thumbnail(tracklet.best_crops[0].image, cfg.thumbnail_height),
                 )
             )
+        out.sort(key=lambda e: (e.tracklet.start_s, e.tracklet.track_id))
         return out
+
+    def _finish(self, track_id: int, acc: _TrackAccumulator) -> Tracklet:
+        best = tuple(item[2] for item in sorted(acc.best, key=lambda item: (-item[0], item[1])))
+        order = np.argsort(np.asarray(acc.frame_indices, dtype=np.int64), kind="stable")
+        return Tracklet(
+            track_id=track_id,
+            frame_indices=np.asarray(acc.frame_indices, dtype=np.int64)[order],
+            timestamps_s=np.asarray(acc.timestamps, dtype=np.float64)[order],
+            boxes_xyxy=np.stack(acc.boxes).astype(np.float32)[order],
+            scores=np.asarray(acc.scores, dtype=np.float32)[order],
+            best_crops=best,
+        )
 
 
 def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str | Path) -> Pipeline:
@@ -336,6 +411,25 @@ def crop_quality(
         completeness = float(np.mean(keypoints[:, 2] >= min_keypoint_score))
         quality *= 0.5 + 0.5 * completeness
     return float(quality)
+
+
+def _track_embedding(acc: _TrackAccumulator, vectors: dict[int, np.ndarray]) -> np.ndarray:
+    """The L2-normalised mean of the embeddings of a track's kept crops."""
+    mean = np.mean([vectors[item[1]] for item in acc.best], axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm if norm > 0 else mean).astype(np.float32)
+
+
+def _accumulate_boxes(tracks_then: Tracks, pts_s: float, tracks: dict[int, _TrackAccumulator]) -> None:
+    """Record boxes of a frame no longer in memory: the track gets the rows but no crop."""
+    for track_id, box, score in zip(
+        tracks_then.track_ids, tracks_then.boxes_xyxy, tracks_then.scores, strict=True
+    ):
+        acc = tracks.setdefault(int(track_id), _TrackAccumulator())
+        acc.frame_indices.append(tracks_then.frame_index)
+        acc.timestamps.append(pts_s)
+        acc.boxes.append(box.astype(np.float32))
+        acc.scores.append(float(score))
 
 
 def make_thumbnail(crop: np.ndarray, height: int) -> np.ndarray:

@@ -7,13 +7,14 @@ on exactly those frames: ground truth on frames that were never analysed is not 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from reid_engine.detect.boxes import iou_matrix
 from reid_engine.errors import ReidEngineError
+from reid_engine.types import Tracklet
 
 METRICS = (
     "idf1",
@@ -61,6 +62,56 @@ def score_mot(gt: np.ndarray, pred: np.ndarray, *, frames: Iterable[int], iou: f
     """
     import motmetrics as mm
 
+    host = mm.metrics.create()
+    summary = host.compute(_accumulate(gt, pred, frames, iou), metrics=list(METRICS), name="all")
+    return _scores(summary.loc["all"])
+
+
+def score_mot_many(
+    sequences: Mapping[str, tuple[np.ndarray, np.ndarray, Iterable[int]]], *, iou: float = 0.5
+) -> dict[str, dict[str, Any]]:
+    """Score several sequences (the cameras of a scene set), each alone and all together.
+
+    The overall scores pool every sequence's matches, misses, false positives and switches, as
+    MOTChallenge does over a benchmark's sequences (not a mean of per-sequence scores).
+
+    Args:
+        sequences: per name, ground truth rows, predicted rows and the frames to evaluate, as for
+            :func:`score_mot`.
+        iou: minimum IoU for a match.
+
+    Returns:
+        Per name the scores of :func:`score_mot`, plus ``"overall"``.
+
+    Raises:
+        ValueError: no sequence, or one named ``"overall"``.
+    """
+    import motmetrics as mm
+
+    if not sequences or "overall" in sequences:
+        raise ValueError("score_mot_many needs at least one sequence and none named 'overall'")
+    names = list(sequences)
+    accumulators = [_accumulate(*sequences[name], iou) for name in names]
+    host = mm.metrics.create()
+    summary = host.compute_many(accumulators, metrics=list(METRICS), names=names, generate_overall=True)
+    out = {name: _scores(summary.loc[name]) for name in names}
+    out["overall"] = _scores(summary.loc["OVERALL"])
+    return out
+
+
+def tracklet_rows(tracklets: Iterable[Tracklet]) -> np.ndarray:
+    """Rows (frame, id, x, y, w, h) of tracklets, frames numbered from 1 as in MOT files."""
+    rows = [
+        (int(frame) + 1, t.track_id, float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1]))
+        for t in tracklets
+        for frame, b in zip(t.frame_indices, t.boxes_xyxy, strict=True)
+    ]
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+
+
+def _accumulate(gt: np.ndarray, pred: np.ndarray, frames: Iterable[int], iou: float) -> Any:
+    import motmetrics as mm
+
     acc = mm.MOTAccumulator(auto_id=False)
     gt_by = _by_frame(gt)
     pred_by = _by_frame(pred)
@@ -71,9 +122,10 @@ def score_mot(gt: np.ndarray, pred: np.ndarray, *, frames: Iterable[int], iou: f
         overlap = iou_matrix(_xyxy(g), _xyxy(p))
         dist = np.where(overlap >= iou, 1.0 - overlap, np.nan)
         acc.update(g[:, 1].astype(int).tolist(), p[:, 1].astype(int).tolist(), dist, frameid=frame)
-    host = mm.metrics.create()
-    summary = host.compute(acc, metrics=list(METRICS), name="all")
-    row = summary.loc["all"]
+    return acc
+
+
+def _scores(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in METRICS:
         value = float(row[name])

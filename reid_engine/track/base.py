@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from reid_engine.track.bytetrack import ByteTrackConfig, ByteTracker
+from reid_engine.track.relink import RelinkConfig
 from reid_engine.types import Detections, Tracks
 
 
@@ -27,18 +28,45 @@ class Tracker(Protocol):
         """Forget all tracks, e.g. before the next video."""
         ...
 
+    def take_backfill(self) -> list[Tracks]:
+        """Earlier frames of the tracks the latest update confirmed, each reported once.
+
+        A tracker that confirms a track only after several matches reports those matches here,
+        right after the update that confirmed it; one that reports tracks at once returns [].
+
+        Returns:
+            One :class:`Tracks` per earlier frame, oldest first.
+        """
+        ...
+
 
 @dataclass(frozen=True, kw_only=True)
 class TrackerConfig:
-    """Which tracker to build and how.
+    """Which tracker to build and how, and how whole tracks are cleaned up afterwards.
+
+    The clean-up settings apply to the finished tracks of a video whatever the tracker kind (see
+    :mod:`reid_engine.track.paths` and :mod:`reid_engine.track.relink`).
 
     Attributes:
         kind: the implementation; ``"bytetrack"`` is the ByteTrack-style IoU tracker.
         bytetrack: settings used when ``kind == "bytetrack"``.
+        complete_at_edges: boxes cut by the frame edge are grown past it to the person's shape seen
+            elsewhere in the track, as MOTChallenge ground truth boxes are; box coordinates can
+            then lie outside the frame. Crops are always cut from the part inside.
+        max_gap_s: a track missing for at most this long between two sampled frames where it was
+            seen gets linearly interpolated boxes (score 0) in the frames between; 0 disables.
+        relink: joining the tracks of one person broken by a long loss, by appearance.
     """
 
     kind: Literal["bytetrack"] = "bytetrack"
     bytetrack: ByteTrackConfig = field(default_factory=ByteTrackConfig)
+    complete_at_edges: bool = True
+    max_gap_s: float = 1.0
+    relink: RelinkConfig = field(default_factory=RelinkConfig)
+
+    def __post_init__(self) -> None:
+        if self.max_gap_s < 0:
+            raise ValueError("tracker.max_gap_s must be >= 0")
 
 
 def build_tracker(config: TrackerConfig) -> Tracker:

@@ -6,7 +6,7 @@ After Zhang et al., "ByteTrack: Multi-Object Tracking by Associating Every Detec
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
@@ -35,7 +35,11 @@ class ByteTrackConfig:
         match_iou_high: minimum IoU between a track's predicted box and a high-score detection.
         match_iou_low: minimum IoU for the second stage (low-score detections).
         match_iou_tentative: minimum IoU to extend a not yet confirmed track.
-        min_hits: consecutive matches before a track is confirmed, reported and given an id.
+        min_hits: consecutive matches before a track is confirmed, reported and given an id; the
+            matches before confirmation are reported then (see ``take_backfill``).
+        confirm_with_low: a new track may also be extended by a low-score detection. At a few
+            frames per second a walker's score swings with the stride, and a new track that needs
+            two confident detections in a row starts late or never.
         track_buffer: updates a confirmed track survives without a match before it is dropped; a
             match within that time brings it back under the same id.
         std_weight_position: Kalman position noise as a fraction of box height.
@@ -49,6 +53,7 @@ class ByteTrackConfig:
     match_iou_low: float = 0.4
     match_iou_tentative: float = 0.3
     min_hits: int = 2
+    confirm_with_low: bool = True
     track_buffer: int = 10
     std_weight_position: float = 1.0 / 20
     std_weight_velocity: float = 1.0 / 20
@@ -84,6 +89,9 @@ class _Track:
     hits: int = 1
     misses: int = 0
     detection: int = -1  # index of the detection matched in the current frame
+    # (frame index, box, score, detection index) of each match while tentative, reported once the
+    # track is confirmed.
+    history: list[tuple[int, np.ndarray, float, int]] = field(default_factory=list)
 
 
 class ByteTracker:
@@ -93,8 +101,10 @@ class ByteTracker:
     IoU in stages: confirmed tracks (tracked or lost) with high-score detections, then the tracks
     still unmatched that were seen in the previous update with low-score detections (ByteTrack's
     key idea: occluded people often score low, clutter rarely moves like a track), then tentative
-    tracks with the remaining high-score detections. Only unmatched high-score detections start new
-    tracks. Ids are handed out on confirmation, start at 1 and are never reused by this tracker.
+    tracks with the remaining high-score detections (and, with ``confirm_with_low``, the remaining
+    low-score ones). Only unmatched high-score detections start new tracks. Ids are handed out on
+    confirmation, start at 1 and are never reused by this tracker; the frames a track was seen in
+    before it was confirmed come from :meth:`take_backfill` right after the confirming update.
 
     Args:
         config: tracker settings.
@@ -108,10 +118,35 @@ class ByteTracker:
         )
         self._tracks: list[_Track] = []
         self._next_id = 1
+        self._frame_index = -1
+        self._backfill: list[_Track] = []
 
     def reset(self) -> None:
         """Forget every track, e.g. before the next video. Ids keep counting up, never reused."""
         self._tracks = []
+        self._backfill = []
+
+    def take_backfill(self) -> list[Tracks]:
+        """The earlier frames of the tracks the latest update confirmed, each reported once.
+
+        A track is confirmed only after ``min_hits`` matches; the frames it was matched in before
+        that would otherwise never be reported, and every person would lose the first frames of
+        every track.
+
+        Returns:
+            One :class:`Tracks` per earlier frame, oldest first, with the boxes, scores and
+            detection indices of the matches in that frame; empty when nothing was confirmed.
+        """
+        rows: dict[int, list[tuple[int, np.ndarray, float, int]]] = {}
+        for track in self._backfill:
+            for frame_index, box, score, det in track.history:
+                rows.setdefault(frame_index, []).append((track.track_id, box, score, det))
+            track.history = []
+        self._backfill = []
+        return [
+            _tracks(frame_index, sorted(rows[frame_index], key=lambda r: r[0]))
+            for frame_index in sorted(rows)
+        ]
 
     def update(self, dets: Detections) -> Tracks:
         """Advance by one sampled frame.
@@ -128,6 +163,8 @@ class ByteTracker:
         """
         cfg = self.config
         boxes, scores = _checked(dets)
+        self._frame_index = dets.frame_index
+        self._backfill = []
         self._predict()
 
         high = np.flatnonzero(scores >= cfg.high_score)
@@ -143,12 +180,14 @@ class ByteTracker:
             matched.add(id(track))
 
         second = [t for t in free_tracks if id(t) in was_tracked]
-        pairs, _, _ = _associate(second, boxes, low, cfg.match_iou_low)
+        pairs, _, free_low = _associate(second, boxes, low, cfg.match_iou_low)
         for track, det in pairs:
             self._apply(track, boxes[det], float(scores[det]), det)
             matched.add(id(track))
 
-        pairs, _, free_high = _associate(tentative, boxes, free_high, cfg.match_iou_tentative)
+        pairs, free_tentative, free_high = _associate(tentative, boxes, free_high, cfg.match_iou_tentative)
+        if cfg.confirm_with_low:
+            pairs += _associate(free_tentative, boxes, free_low, cfg.match_iou_low)[0]
         for track, det in pairs:
             self._apply(track, boxes[det], float(scores[det]), det)
             matched.add(id(track))
@@ -194,6 +233,8 @@ class ByteTracker:
             track.hits += 1
             if track.hits >= self.config.min_hits:
                 self._confirm(track)
+            else:
+                track.history.append((self._frame_index, box, score, detection))
         else:
             track.state = _State.TRACKED
 
@@ -202,12 +243,16 @@ class ByteTracker:
         track = _Track(mean=mean, covariance=cov, box=box, score=score, detection=detection)
         if self.config.min_hits <= 1:
             self._confirm(track)
+        else:
+            track.history.append((self._frame_index, box, score, detection))
         return track
 
     def _confirm(self, track: _Track) -> None:
         track.state = _State.TRACKED
         track.track_id = self._next_id
         self._next_id += 1
+        if track.history:
+            self._backfill.append(track)
         logger.debug("track %s confirmed", track.track_id)
 
     def _report(self, frame_index: int) -> Tracks:
@@ -215,13 +260,17 @@ class ByteTracker:
             (t for t in self._tracks if t.state is _State.TRACKED and t.misses == 0),
             key=lambda t: t.track_id,
         )
-        return Tracks(
-            frame_index=frame_index,
-            track_ids=np.asarray([t.track_id for t in live], dtype=np.int64),
-            boxes_xyxy=np.asarray([t.box for t in live], dtype=np.float32).reshape(-1, 4),
-            scores=np.asarray([t.score for t in live], dtype=np.float32),
-            detection_indices=np.asarray([t.detection for t in live], dtype=np.int64),
-        )
+        return _tracks(frame_index, [(t.track_id, t.box, t.score, t.detection) for t in live])
+
+
+def _tracks(frame_index: int, rows: list[tuple[int, np.ndarray, float, int]]) -> Tracks:
+    return Tracks(
+        frame_index=frame_index,
+        track_ids=np.asarray([r[0] for r in rows], dtype=np.int64),
+        boxes_xyxy=np.asarray([r[1] for r in rows], dtype=np.float32).reshape(-1, 4),
+        scores=np.asarray([r[2] for r in rows], dtype=np.float32),
+        detection_indices=np.asarray([r[3] for r in rows], dtype=np.int64),
+    )
 
 
 def _associate(

@@ -127,7 +127,7 @@ def open_input(path: str, *, timeout_s: float | None = None) -> Iterator[InputCo
         timeout_s: interrupt FFmpeg when opening, or any single read, takes longer; None for no limit.
 
     Raises:
-        VideoError: the container format is not on the whitelist.
+        VideoError: the container format is not on the whitelist, or the file ends before any frame.
         av.error.FFmpegError: anything else FFmpeg reports; the caller's boundary translates it.
     """
     try:
@@ -143,6 +143,11 @@ def open_input(path: str, *, timeout_s: float | None = None) -> Iterator[InputCo
         # EINVAL from avformat_open_input with only whitelist options set means the probed demuxer
         # is not on the whitelist (FFmpeg logs "Format not on whitelist").
         raise VideoError(UNSUPPORTED_FORMAT) from None
+    except av.error.EOFError:
+        # Opening reads the headers and looks at the first packets; running out of file there
+        # means there is no frame at all (an MKV or WebM closed before its first frame, or a file
+        # cut inside its header).
+        raise VideoError("video has no frames (the file ends before the first one)") from None
     try:
         yield container
     finally:

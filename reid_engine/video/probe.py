@@ -114,6 +114,10 @@ def _inspect(
 
     scan = _scan(container, stream, need_scan=need_scan, limits=limits, deadline=deadline)
     first = scan.first_frame
+    if first is None and scan.complete and scan.packets == 0 and scan.errors == 0:
+        # A stream header with nothing behind it: a recording stopped before its first frame
+        # (fragmented MP4 with an empty moov, MKV or AVI closed at once).
+        raise VideoError("video has no frames (its video stream is empty)")
     if first is None:
         detail = f" ({scan.last_error})" if scan.last_error else ""
         raise VideoError(f"unsupported or corrupt video: no frame could be decoded{detail}")

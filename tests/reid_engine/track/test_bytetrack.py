@@ -259,3 +259,46 @@ def test_hog_and_bytetrack_on_vtest_at_5_fps_give_plausible_tracks() -> None:
     assert 5 <= len(lengths) <= 20
     assert np.mean(active) >= 3
     assert sum(n >= 10 for n in lengths.values()) >= 4
+
+
+def test_backfill_has_the_documented_shapes_and_is_empty_without_confirmations(tracker: Tracker) -> None:
+    frames, _ = scenario(6, {"a": walker(100, 200, 15), "b": walker(400, 220, -15, h=110)})
+    for dets in frames:
+        tracker.update(dets)
+        for old in tracker.take_backfill():
+            assert old.frame_index < dets.frame_index
+            assert old.track_ids.dtype == np.int64
+            assert old.boxes_xyxy.dtype == np.float32
+            assert old.boxes_xyxy.shape == (len(old), 4)
+            assert old.scores.dtype == np.float32
+            assert old.scores.shape == (len(old),)
+        assert tracker.take_backfill() == []
+
+
+@pytest.mark.parametrize("min_hits", [2, 3])
+def test_the_frames_before_confirmation_are_reported_once_after_it(min_hits: int) -> None:
+    tracker = build_tracker(TrackerConfig(bytetrack=ByteTrackConfig(min_hits=min_hits)))
+    frames, _ = scenario(5, {"a": walker(100, 200, 15)})
+    backfills = []
+    for dets in frames:
+        out = tracker.update(dets)
+        backfills.append(tracker.take_backfill())
+        assert tracker.take_backfill() == []
+        assert (len(out) == 1) == (dets.frame_index >= frames[min_hits - 1].frame_index)
+    confirmed_at = min_hits - 1
+    assert [len(b) for b in backfills] == [0] * confirmed_at + [min_hits - 1] + [0] * (len(frames) - min_hits)
+    for old, dets in zip(backfills[confirmed_at], frames, strict=False):
+        assert old.frame_index == dets.frame_index
+        assert old.track_ids.tolist() == [1]
+        np.testing.assert_array_equal(old.boxes_xyxy, dets.boxes_xyxy)
+        assert old.detection_indices is not None
+        assert old.detection_indices.tolist() == [0]
+
+
+def test_a_new_track_can_be_confirmed_by_a_low_score_detection() -> None:
+    # A walker whose score swings with the stride: confident, then not, then confident again.
+    frames, _ = scenario(4, {"a": walker(100, 200, 15)}, lambda name, t: 0.9 if t % 2 == 0 else 0.3)
+    with_low = run(build_tracker(TrackerConfig()), frames)
+    assert [out.track_ids.tolist() for out in with_low] == [[], [1], [1], [1]]
+    strict = build_tracker(TrackerConfig(bytetrack=ByteTrackConfig(confirm_with_low=False)))
+    assert all(len(out) == 0 for out in run(strict, frames))
