@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from reid_engine.attributes.tracklet import colour_attributes
 from reid_engine.detect import Detector, DetectorConfig, build_detector
 from reid_engine.embed import Embedder, EmbedderConfig, build_embedder
 from reid_engine.track import (
@@ -59,6 +60,8 @@ class PipelineConfig:
         thumbnail_height: pixel height of the stored thumbnail.
         min_crop_height: boxes smaller than this (pixels) are tracked but never chosen as crops.
         proxy_width: largest width of the review video written when a proxy path is given.
+        colour_names: name each tracklet's upper and lower garment colours from its best crops
+            (model-free, ``reid_engine.attributes.colour``).
     """
 
     sample_fps: float = 5.0
@@ -68,6 +71,7 @@ class PipelineConfig:
     thumbnail_height: int = 160
     min_crop_height: int = 32
     proxy_width: int = 640
+    colour_names: bool = True
     # MoveNet finds more people than HOG and gives keypoints; HOG stays available as kind="hog".
     detector: DetectorConfig = field(default_factory=lambda: DetectorConfig(kind="movenet"))
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -341,6 +345,7 @@ class Pipeline:
                     tracklet=tracklet,
                     embedding=_track_embedding(acc, vectors),
                     thumbnail=make_thumbnail(tracklet.best_crops[0].image, cfg.thumbnail_height),
+                    attributes=colour_attributes(tracklet.best_crops) if cfg.colour_names else {},
                 )
             )
         out.sort(key=lambda e: (e.tracklet.start_s, e.tracklet.track_id))

@@ -50,7 +50,11 @@ def ingest_contact_sheet(
     if annotated:
         parts.append(grid(annotated, width=width))
     parts.append(
-        title_bar("each person's best crop, and head (blue) / upper (red) / lower (green) regions", width)
+        title_bar(
+            "each person's best crop, head (blue) / upper (red) / lower (green) regions, "
+            "and the garment colours named from them",
+            width,
+        )
     )
     tiles = []
     for e in result.tracklets:
@@ -59,6 +63,13 @@ def ingest_contact_sheet(
         regions = body_regions(h, w, crop.keypoints)
         pair = np.concatenate([crop.image, overlay_regions(crop.image, regions)], axis=1)
         label = f"#{e.tracklet.track_id} {e.tracklet.start_s:.0f}-{e.tracklet.end_s:.0f}s"
+        colours = [
+            f"{short} {max(e.attributes[key].items(), key=lambda kv: kv[1])[0]}"
+            for key, short in (("upper_colour", "up"), ("lower_colour", "lo"))
+            if key in e.attributes
+        ]
+        if colours:
+            label += " " + ", ".join(colours)
         tiles.append(labelled_tile(pair, label, 150))
     parts.append(grid(tiles, width=width))
     return np.concatenate(parts)

@@ -167,11 +167,14 @@ class EmbeddedTracklet:
         tracklet: the tracklet.
         embedding: float32 (D,), L2-normalised mean of the best crops' embeddings.
         thumbnail: uint8 (h, w, 3) RGB, the best crop resized for display.
+        attributes: ``{attribute: {value name: probability}}`` for the attributes that could be
+            estimated (empty when attribute estimation is off).
     """
 
     tracklet: Tracklet
     embedding: np.ndarray
     thumbnail: np.ndarray
+    attributes: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,9 @@ def summarise(result: IngestResult, *, wall_s: float) -> dict[str, Any]:
                 "frames": int(e.tracklet.frame_indices.shape[0]),
                 "best_crops": len(e.tracklet.best_crops),
                 "box_first": [round(float(v), 1) for v in e.tracklet.boxes_xyxy[0]],
+                "attributes": {
+                    name: max(values.items(), key=lambda kv: kv[1]) for name, values in e.attributes.items()
+                },
             }
             for e in result.tracklets
         ],
