@@ -63,6 +63,8 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     people = page.locator("#people .person")
     people.first.wait_for()
     assert people.count() >= 1
+    # Each person shows the garment colours estimated for them, as swatch badges.
+    assert page.locator("#people .person .attr[data-attribute=upper_colour]").count() >= 1
     assert stack.wait_video(other["id"])["status"] == "done"
 
     received.clear()

@@ -65,6 +65,10 @@ def test_ingest_stores_people_and_a_rerun_replaces_rather_than_duplicates(
     first = list(Tracklet.objects.filter(video=video).values_list("track_id", "start_s", "end_s"))
     assert len(first) >= 2
     assert all(t.thumbnail_path.exists() for t in Tracklet.objects.filter(video=video))
+    # Garment colours are estimated for the people found, as probabilities over the palette.
+    coloured = [t.attributes["upper_colour"] for t in Tracklet.objects.filter(video=video) if t.attributes]
+    assert coloured
+    assert all(abs(sum(p.values()) - 1.0) < 1e-2 for p in coloured)
     # A redelivered task after a crash: force the row back to processing and run again.
     Video.objects.filter(pk=video.pk).update(status="processing")
     services.video_ingest_run(video_id=video.pk)

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from reid_engine.attributes.schema import COLOURS
 from webapp.accounts.roles import is_admin, is_investigator
 from webapp.cameras.models import Camera
 from webapp.tracklets.models import Tracklet
@@ -46,4 +47,4 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def search_page(request: HttpRequest, pk: int) -> HttpResponse:
     _require_role(request)
     tracklet = get_object_or_404(Tracklet.objects.select_related("camera", "video"), pk=pk)
-    return render(request, "longview/search.html", {"query": tracklet_card(tracklet)})
+    return render(request, "longview/search.html", {"query": tracklet_card(tracklet), "colours": COLOURS})

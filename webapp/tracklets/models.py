@@ -24,6 +24,9 @@ class Tracklet(models.Model):
     embedding = models.BinaryField(help_text="float32 L2-normalised identity embedding")
     embedder = models.CharField(max_length=120)
     quality = models.FloatField(default=0.0)
+    # {attribute: {value name: probability}} for the attributes the engine could estimate
+    # (garment colours from the model-free namer today); search filters read it.
+    attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,16 @@ from django.urls import reverse
 from webapp.tracklets.models import Tracklet
 
 
+def top_attributes(probabilities: dict[str, dict[str, float]] | None) -> dict[str, dict[str, Any]]:
+    """The most likely value of each estimated attribute with its probability, for badges."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in (probabilities or {}).items():
+        if values:
+            value, p = max(values.items(), key=lambda kv: kv[1])
+            out[name] = {"value": value, "p": round(float(p), 3)}
+    return out
+
+
 def tracklet_card(t: Tracklet) -> dict[str, Any]:
     """What a result card shows: thumbnail, camera, time span, and where it comes from."""
     return {
@@ -24,6 +34,7 @@ def tracklet_card(t: Tracklet) -> dict[str, Any]:
         "end_s": round(t.end_s, 2),
         "frames": t.num_frames,
         "thumbnail_url": reverse("tracklet-thumbnail", args=[t.pk]),
+        "attributes": top_attributes(t.attributes),
         "clip_url": reverse("video-proxy", args=[t.video_id]),
     }
 

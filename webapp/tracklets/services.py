@@ -53,6 +53,7 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
                 embedding=item.embedding.astype(np.float32).tobytes(),
                 embedder=result.embedder,
                 quality=float(t.best_crops[0].quality) if t.best_crops else 0.0,
+                attributes=dict(getattr(item, "attributes", {}) or {}),
             )
         )
     with transaction.atomic():

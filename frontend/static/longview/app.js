@@ -197,8 +197,23 @@
         el("img", { src: p.thumbnail_url, alt: "person " + p.track_id, loading: "lazy" }),
       ]),
       el("span", { text: label }),
+      attributeBadges(p.attributes),
       play,
     ]);
+  }
+
+  // One small swatch badge per estimated attribute ("upper: red 84%"), most likely value only.
+  const ATTRIBUTE_LABELS = { upper_colour: "upper", lower_colour: "lower" };
+  function attributeBadges(attributes) {
+    const box = el("div", { class: "attrs" });
+    Object.entries(attributes || {}).forEach(([name, top]) => {
+      const label = (ATTRIBUTE_LABELS[name] || name.replace(/_/g, " ")) + ": " + top.value;
+      box.appendChild(el("small", {
+        class: "attr attr-" + top.value, "data-attribute": name, "data-value": top.value,
+        title: label + " (" + Math.round(100 * top.p) + "%)", text: label,
+      }));
+    });
+    return box;
   }
 
   // Plays a person's stretch of the review video with their box drawn over it.
@@ -307,6 +322,11 @@
     // datetime-local holds the browser's local time; the server wants an absolute instant.
     if (form.from.value) filters.from = new Date(form.from.value).toISOString();
     if (form.to.value) filters.to = new Date(form.to.value).toISOString();
+    const attributes = [];
+    ["upper_colour", "lower_colour"].forEach((name) => {
+      if (form[name] && form[name].value) attributes.push({ attribute: name, value: form[name].value, min_probability: 0.3 });
+    });
+    if (attributes.length) filters.attributes = attributes;
     return filters;
   }
 
