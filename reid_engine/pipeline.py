@@ -42,6 +42,9 @@ from reid_engine.video.writer import ProxyWriter
 
 logger = logging.getLogger(__name__)
 
+SHIPPED_REID_MODEL = Path(__file__).resolve().parent / "weights" / "longview-reid.pt"
+"""The clothes-invariant ReID model trained by ``reid train`` on SynthCC (docs/training.md)."""
+
 ProgressCallback = Callable[[Progress], None]
 # Frames kept in memory for crops of frames a tracker reports late (its backfill): ByteTrack's
 # defaults need one.
@@ -62,6 +65,10 @@ class PipelineConfig:
         proxy_width: largest width of the review video written when a proxy path is given.
         colour_names: name each tracklet's upper and lower garment colours from its best crops
             (model-free, ``reid_engine.attributes.colour``).
+        embedder: the appearance embedder (clothing included): the "same outfit" search lane.
+        identity_lane: also embed each tracklet with ``identity_embedder``, the clothes-invariant
+            ReID model: the "possible change of clothes" search lane.
+        identity_embedder: that model (by default the one shipped with the engine).
     """
 
     sample_fps: float = 5.0
@@ -76,6 +83,10 @@ class PipelineConfig:
     detector: DetectorConfig = field(default_factory=lambda: DetectorConfig(kind="movenet"))
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     embedder: EmbedderConfig = field(default_factory=EmbedderConfig)
+    identity_lane: bool = True
+    identity_embedder: EmbedderConfig = field(
+        default_factory=lambda: EmbedderConfig(kind="reid", checkpoint=str(SHIPPED_REID_MODEL))
+    )
     limits: VideoLimits = field(default_factory=VideoLimits)
 
     def __post_init__(self) -> None:
@@ -104,10 +115,13 @@ class Pipeline:
         embedder: a built embedder.
     """
 
-    def __init__(self, config: PipelineConfig, detector: Detector, embedder: Embedder) -> None:
+    def __init__(
+        self, config: PipelineConfig, detector: Detector, embedder: Embedder, identity_embedder: Embedder | None = None
+    ) -> None:
         self.config = config
         self.detector = detector
         self.embedder = embedder
+        self.identity_embedder = identity_embedder
 
     def run(
         self,
@@ -162,7 +176,16 @@ class Pipeline:
             vectors = self._embed_crops(acc for _, acc in candidates)
         with clock("track"):
             merged = self._relink(candidates, vectors)
-            embedded = self._finish_all(merged, vectors, sampled, frames_width(info), frames_height(info))
+        with clock("embed"):
+            identity = (
+                self._embed_crops((acc for _, acc in merged), self.identity_embedder)
+                if self.identity_embedder
+                else {}
+            )
+        with clock("track"):
+            embedded = self._finish_all(
+                merged, vectors, identity, sampled, frames_width(info), frames_height(info)
+            )
         warnings = []
         if stats.frames_skipped:
             warnings.append(f"{stats.frames_skipped} corrupt frames skipped")
@@ -175,6 +198,7 @@ class Pipeline:
             frames_decoded=stats.frames_decoded,
             frames_skipped=stats.frames_skipped,
             embedder=self.embedder.name,
+            identity_embedder=self.identity_embedder.name if self.identity_embedder else None,
             warnings=tuple(warnings),
             stage_seconds=clock.seconds(),
         )
@@ -278,12 +302,14 @@ class Pipeline:
                 heapq.heapreplace(acc.best, (quality, counter, crop))
         return counter
 
-    def _embed_crops(self, accs: Iterable[_TrackAccumulator]) -> dict[int, np.ndarray]:
+    def _embed_crops(
+        self, accs: Iterable[_TrackAccumulator], embedder: Embedder | None = None
+    ) -> dict[int, np.ndarray]:
         """Embed every kept crop; keyed by the crop's unique tie-breaker in the ``best`` heaps."""
         items = [item for acc in accs for item in acc.best]
         if not items:
             return {}
-        vectors = self.embedder.embed([item[2].image for item in items])
+        vectors = (embedder or self.embedder).embed([item[2].image for item in items])
         return {item[1]: vector for item, vector in zip(items, vectors, strict=True)}
 
     def _relink(
@@ -319,6 +345,7 @@ class Pipeline:
         self,
         tracks: list[tuple[int, _TrackAccumulator]],
         vectors: dict[int, np.ndarray],
+        identity: dict[int, np.ndarray],
         sampled: list[tuple[int, float]],
         width: int,
         height: int,
@@ -346,6 +373,7 @@ class Pipeline:
                     embedding=_track_embedding(acc, vectors),
                     thumbnail=make_thumbnail(tracklet.best_crops[0].image, cfg.thumbnail_height),
                     attributes=colour_attributes(tracklet.best_crops) if cfg.colour_names else {},
+                    identity_embedding=_track_embedding(acc, identity) if identity else None,
                 )
             )
         out.sort(key=lambda e: (e.tracklet.start_s, e.tracklet.track_id))
@@ -380,7 +408,12 @@ def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str
     torch_device = torch.device(device)
     detector = build_detector(config.detector, device=torch_device, data_dir=Path(data_dir))
     embedder = build_embedder(config.embedder, device=torch_device, data_dir=Path(data_dir))
-    return Pipeline(config, detector, embedder)
+    identity = (
+        build_embedder(config.identity_embedder, device=torch_device, data_dir=Path(data_dir))
+        if config.identity_lane
+        else None
+    )
+    return Pipeline(config, detector, embedder, identity)
 
 
 def crop_quality(

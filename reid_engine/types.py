@@ -169,12 +169,15 @@ class EmbeddedTracklet:
         thumbnail: uint8 (h, w, 3) RGB, the best crop resized for display.
         attributes: ``{attribute: {value name: probability}}`` for the attributes that could be
             estimated (empty when attribute estimation is off).
+        identity_embedding: float32 (D',), L2-normalised, from the clothes-invariant model; None
+            when the identity lane is off.
     """
 
     tracklet: Tracklet
     embedding: np.ndarray
     thumbnail: np.ndarray
     attributes: dict[str, dict[str, float]] = field(default_factory=dict)
+    identity_embedding: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,7 @@ class IngestResult:
         frames_decoded: frames decoded and processed at the sampled rate.
         frames_skipped: frames the decoder could not decode (corrupt data), skipped and counted.
         embedder: name of the embedding model, stored with the embeddings.
+        identity_embedder: name of the clothes-invariant model, or None when that lane is off.
         warnings: human-readable notes (e.g. "12 corrupt frames skipped").
         stage_seconds: wall seconds spent in each stage (``decode``, ``detect``, ``track``,
             ``crops``, ``embed``), for benchmarks and logs.
@@ -229,5 +233,6 @@ class IngestResult:
     frames_decoded: int
     frames_skipped: int
     embedder: str
+    identity_embedder: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     stage_seconds: dict[str, float] = field(default_factory=dict)

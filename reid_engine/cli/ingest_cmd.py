@@ -77,6 +77,7 @@ def summarise(result: IngestResult, *, wall_s: float) -> dict[str, Any]:
         "frames_decoded": result.frames_decoded,
         "frames_skipped": result.frames_skipped,
         "embedder": result.embedder,
+        "identity_embedder": result.identity_embedder,
         "wall_s": round(wall_s, 3),
         "realtime_factor": round(result.video.duration_s / wall_s, 3) if wall_s > 0 else None,
         "warnings": list(result.warnings),

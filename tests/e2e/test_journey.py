@@ -79,6 +79,10 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     assert types[-1] == "search.done"
     assert "search.hits" in types
     _assert_first_batch_fast(page, received)
+    # The second lane ranks the same footage with the clothes-invariant model shipped with the engine.
+    second = page.locator("#results-cc .result")
+    assert second.count() >= 1
+    assert {m.get("lane") for m in received if m["type"] == "search.hits"} == {"same_outfit", "clothes_change"}
     cameras = results.locator("span").all_inner_texts()
     assert {text.split(" · ")[0] for text in cameras} == {"Square north", "Square south"}
     everyone = results.count()

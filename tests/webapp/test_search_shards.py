@@ -97,6 +97,7 @@ class GatedSource(index.DatabaseSource):
     """The real database source, except that full builds of one shard wait until released."""
 
     def __init__(self) -> None:
+        super().__init__("same_outfit")
         self.gated: int | None = None
         self.release_gate = threading.Event()
         self.build_waiting = threading.Event()
@@ -115,7 +116,7 @@ def test_while_a_shard_is_rebuilt_searches_use_its_last_good_index_and_other_sha
     world: World = build_world(per_camera=8)
     user = make_investigator()
     source = GatedSource()
-    monkeypatch.setattr(index, "_shards", ShardSet(source))
+    monkeypatch.setattr(index, "_shards", {**index._shards, "same_outfit": ShardSet(source)})
     query = world.tracklets["A"][0]
     best = _search(user, query)
     assert best == brute_force(query, 20, {})

@@ -80,7 +80,15 @@ def test_search_with_no_match_ends_with_done_and_no_first_batch(world: World, in
         user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=5, reply_channel=channel, filters=filters
     )
     search_run(search_id=record.pk, reply_channel=channel)
-    assert _drain(channel) == [{"type": "search.done", "search": record.pk, "count": 0, "first_batch_ms": None}]
+    assert _drain(channel) == [
+        {
+            "type": "search.done",
+            "search": record.pk,
+            "count": 0,
+            "lanes": {"same_outfit": 0, "clothes_change": 0},
+            "first_batch_ms": None,
+        }
+    ]
 
 
 @pytest.mark.parametrize(

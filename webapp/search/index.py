@@ -1,4 +1,7 @@
-"""The process-local FAISS indexes, one per camera gallery, kept in step with the database.
+"""The process-local FAISS indexes, one per camera gallery and search lane, kept in step with the database.
+
+There are two lanes: ``same_outfit`` indexes the appearance embedding (clothing included) and
+``clothes_change`` the clothes-invariant identity embedding, for the tracklets that have one.
 
 Tracklets are sharded by their camera's gallery; cameras without a gallery share the default shard.
 Each process (a search or ingest worker, the web server for REST searches) holds its own shards,
@@ -18,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import connections
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, QuerySet, Sum
 
 from reid_engine.errors import IndexCorruptError
 from reid_engine.index import VectorIndex, load_snapshot, save_snapshot
@@ -33,21 +36,36 @@ logger = logging.getLogger(__name__)
 _BATCH = 5000
 
 
-def _snapshot_path(key: ShardKey) -> Path:
-    name = "default" if key == DEFAULT_SHARD else f"gallery-{key}"
-    return Path(settings.INDEX_DIR) / f"tracklets-{name}.faiss"
+LANES: tuple[str, ...] = ("same_outfit", "clothes_change")
+_COLUMN = {"same_outfit": "embedding", "clothes_change": "identity_embedding"}
+
+
+def lane_rows(lane: str) -> QuerySet[Tracklet]:
+    """The tracklets a lane indexes: all of them, or those with an identity embedding."""
+    if lane == "clothes_change":
+        return Tracklet.objects.filter(identity_embedding__isnull=False)
+    return Tracklet.objects.all()
 
 
 class DatabaseSource:
-    """Shard rows from the ``Tracklet`` table; snapshots under ``INDEX_DIR``."""
+    """Shard rows of one lane from the ``Tracklet`` table; snapshots under ``INDEX_DIR``."""
+
+    def __init__(self, lane: str) -> None:
+        self.lane = lane
+        self.column = _COLUMN[lane]
+
+    def _snapshot_path(self, key: ShardKey) -> Path:
+        name = "default" if key == DEFAULT_SHARD else f"gallery-{key}"
+        prefix = "tracklets" if self.lane == "same_outfit" else "identity"
+        return Path(settings.INDEX_DIR) / f"{prefix}-{name}.faiss"
 
     def rows(self, key: ShardKey, after_id: int, upto_id: int) -> tuple[np.ndarray, np.ndarray]:
-        qs = Tracklet.objects.filter(shard_condition(key), pk__lte=upto_id).order_by("pk")
+        qs = lane_rows(self.lane).filter(shard_condition(key), pk__lte=upto_id).order_by("pk")
         ids: list[int] = []
         vectors: list[np.ndarray] = []
         last = after_id
         while True:
-            batch = list(qs.filter(pk__gt=last).values_list("pk", "embedding")[:_BATCH])
+            batch = list(qs.filter(pk__gt=last).values_list("pk", self.column)[:_BATCH])
             if not batch:
                 break
             for pk, blob in batch:
@@ -60,7 +78,7 @@ class DatabaseSource:
 
     def load(self, key: ShardKey) -> VectorIndex | None:
         try:
-            return load_snapshot(_snapshot_path(key))
+            return load_snapshot(self._snapshot_path(key))
         except FileNotFoundError:
             return None
         except IndexCorruptError as exc:
@@ -68,20 +86,21 @@ class DatabaseSource:
             return None
 
     def save(self, key: ShardKey, index: VectorIndex) -> None:
-        save_snapshot(index, _snapshot_path(key))
+        save_snapshot(index, self._snapshot_path(key))
 
     def release(self) -> None:
         connections.close_all()
 
 
-_shards = ShardSet(DatabaseSource())
+_shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}
 
 
-def shard_fingerprints() -> dict[ShardKey, Fingerprint]:
-    """The database's fingerprint of every non-empty shard, from one grouped query."""
+def shard_fingerprints(lane: str = "same_outfit") -> dict[ShardKey, Fingerprint]:
+    """The database's fingerprint of every non-empty shard of a lane, from one grouped query."""
     galleries = dict(Camera.objects.values_list("pk", "gallery_id"))
     per_camera = (
-        Tracklet.objects.order_by()
+        lane_rows(lane)
+        .order_by()
         .values("camera_id")
         .annotate(n=Count("pk"), total=Sum("pk"), last=Max("pk"))
         .values_list("camera_id", "n", "total", "last")
@@ -94,7 +113,13 @@ def shard_fingerprints() -> dict[ShardKey, Fingerprint]:
 
 
 def index_search(
-    query: np.ndarray, k: int, *, exclude: Iterable[int], plan: SearchPlan, fingerprints: dict[ShardKey, Fingerprint]
+    query: np.ndarray,
+    k: int,
+    *,
+    exclude: Iterable[int],
+    plan: SearchPlan,
+    fingerprints: dict[ShardKey, Fingerprint],
+    lane: str = "same_outfit",
 ) -> list[Hit]:
     """The ``k`` best hits over the plan's shards, best first (ties by id), ranks 0…k-1.
 
@@ -106,18 +131,19 @@ def index_search(
         k: how many hits at most.
         exclude: ids never to return (the query itself).
         plan: shards to search and the ids allowed in each (from :func:`search_plan`).
-        fingerprints: the database's fingerprints (from :func:`shard_fingerprints`).
+        fingerprints: the database's fingerprints of the lane (from :func:`shard_fingerprints`).
+        lane: ``same_outfit`` or ``clothes_change``.
     """
     excluded = list(exclude)
     found: list[Hit] = []
     for key, allowed in plan.allowed.items():
         if key not in fingerprints or (allowed is not None and allowed.size == 0):
             continue
-        shard = _shards.shard(key)
+        shard = _shards[lane].shard(key)
         if not shard.prepare(fingerprints[key]) and allowed is None:
             # A rebuild is running and the index may still hold deleted tracklets: the database
             # says which ids exist, so the k guarantee holds for everything the index has.
-            allowed = shard_tracklet_ids(key)
+            allowed = shard_tracklet_ids(key, lane_rows(lane))
         with shard.reading() as index:
             if index is None or index.dim != query.shape[-1]:
                 continue
@@ -130,33 +156,36 @@ def index_add(tracklets: list[Tracklet]) -> None:
     """Bring the shards of newly stored tracklets up to date and persist their snapshots."""
     cameras = {t.camera_id for t in tracklets}
     keys = {shard_of(g) for g in Camera.objects.filter(pk__in=cameras).values_list("gallery_id", flat=True)}
-    fingerprints = shard_fingerprints()
-    for key in sorted(keys & fingerprints.keys()):
-        shard = _shards.shard(key)
-        if shard.prepare(fingerprints[key]):
-            # A shard being rebuilt saves its snapshot when the rebuild ends.
-            shard.save()
-            logger.info("index shard %s saved: %s vectors", key, fingerprints[key].count)
+    for lane in LANES:
+        fingerprints = shard_fingerprints(lane)
+        for key in sorted(keys & fingerprints.keys()):
+            shard = _shards[lane].shard(key)
+            if shard.prepare(fingerprints[key]):
+                # A shard being rebuilt saves its snapshot when the rebuild ends.
+                shard.save()
+                logger.info("%s index shard %s saved: %s vectors", lane, key, fingerprints[key].count)
 
 
 def index_warm() -> list[ShardKey]:
     """Load every shard now, so the first search does not pay for it; returns the shards loaded."""
-    for key, fingerprint in shard_fingerprints().items():
-        _shards.shard(key).prepare(fingerprint)
+    for lane in LANES:
+        for key, fingerprint in shard_fingerprints(lane).items():
+            _shards[lane].shard(key).prepare(fingerprint)
     return index_loaded_shards()
 
 
-def index_loaded_shards() -> list[ShardKey]:
-    """The shards this process has loaded, ascending."""
-    return sorted(shard.key for shard in _shards.loaded() if shard.index is not None)
+def index_loaded_shards(lane: str = "same_outfit") -> list[ShardKey]:
+    """The shards of a lane this process has loaded, ascending."""
+    return sorted(shard.key for shard in _shards[lane].loaded() if shard.index is not None)
 
 
 def index_wait_for_rebuilds(timeout: float | None = None) -> None:
     """Wait for background shard rebuilds of this process to finish."""
-    _shards.wait_for_rebuilds(timeout)
+    for shards in _shards.values():
+        shards.wait_for_rebuilds(timeout)
 
 
 def index_forget() -> None:
     """Drop this process's shards; the next use reloads them from the snapshots and the database."""
     global _shards
-    _shards = ShardSet(DatabaseSource())
+    _shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}

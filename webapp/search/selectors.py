@@ -91,9 +91,10 @@ def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> Search
     return SearchPlan({key: np.sort(np.asarray(per_shard[key], dtype=np.int64)) for key in sorted(keys)})
 
 
-def shard_tracklet_ids(key: ShardKey) -> np.ndarray:
-    """Every tracklet id of shard ``key`` in the database, int64 ascending."""
-    ids = Tracklet.objects.filter(shard_condition(key)).order_by("pk").values_list("pk", flat=True)
+def shard_tracklet_ids(key: ShardKey, rows: QuerySet[Tracklet] | None = None) -> np.ndarray:
+    """Every tracklet id of shard ``key`` in the database (among ``rows``), int64 ascending."""
+    base = Tracklet.objects.all() if rows is None else rows
+    ids = base.filter(shard_condition(key)).order_by("pk").values_list("pk", flat=True)
     return np.fromiter(ids, dtype=np.int64)
 
 

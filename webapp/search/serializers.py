@@ -96,13 +96,23 @@ class SearchHitSerializer(TrackletCardSerializer):
         return dict(instance)
 
 
+class SearchLanesSerializer(serializers.Serializer):
+    same_outfit = SearchHitSerializer(many=True, help_text="ranked by appearance, clothing included")
+    clothes_change = SearchHitSerializer(
+        many=True,
+        help_text="ranked by the clothes-invariant embedding; conditions on mutable attributes (garments, "
+        "colours, bags) are relaxed, stable ones kept",
+    )
+
+
 class SearchResultSerializer(serializers.Serializer):
     search = serializers.IntegerField(help_text="id of the audit record")
     tracklet = serializers.IntegerField()
     k = serializers.IntegerField()
     filters = serializers.DictField(help_text="the filters as applied")
-    count = serializers.IntegerField()
-    hits = SearchHitSerializer(many=True)
+    count = serializers.IntegerField(help_text="hits in the same-outfit lane")
+    hits = SearchHitSerializer(many=True, help_text="the same-outfit lane (appearance, clothing included)")
+    lanes = SearchLanesSerializer()
 
 
 class ErrorSerializer(serializers.Serializer):

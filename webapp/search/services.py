@@ -3,6 +3,7 @@ every one leaves an audit record."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from reid_engine.attributes.schema import SCHEMA
 from reid_engine.types import Hit
 from webapp.core.events import push_to_channel
 from webapp.core.exceptions import DomainError
@@ -21,6 +23,10 @@ from webapp.search.serializers import search_query_from
 from webapp.tracklets.models import Tracklet
 
 logger = logging.getLogger(__name__)
+
+LANE_ORDER: tuple[str, ...] = ("same_outfit", "clothes_change")
+"""Result lanes in the order they stream: the same outfit first (appearance, clothing included), then
+the clothes-invariant ranking (possible change of clothes)."""
 
 
 def search_start(
@@ -57,25 +63,36 @@ def search_run(*, search_id: int, reply_channel: str) -> None:
         _fail(record, reply_channel, "the person searched for was deleted")
         return
     try:
-        hits = _rank(tracklet, query)
         batch_size = settings.LONGVIEW["SEARCH_BATCH"]
-        count = 0
-        for start in range(0, len(hits), batch_size):
-            cards = hit_cards((h.item_id, h.score, h.rank) for h in hits[start : start + batch_size])
-            if not cards:
-                continue
-            push_to_channel(reply_channel, {"type": "search.hits", "search": record.pk, "hits": cards})
-            if record.first_batch_ms is None:
-                record.first_batch_ms = round((timezone.now() - record.created_at).total_seconds() * 1000, 1)
-            count += len(cards)
+        counts: dict[str, int] = {}
+        for lane in LANE_ORDER:
+            hits = _rank(tracklet, query, lane=lane)
+            counts[lane] = 0
+            for start in range(0, len(hits), batch_size):
+                cards = hit_cards((h.item_id, h.score, h.rank) for h in hits[start : start + batch_size])
+                if not cards:
+                    continue
+                push_to_channel(
+                    reply_channel, {"type": "search.hits", "search": record.pk, "lane": lane, "hits": cards}
+                )
+                if record.first_batch_ms is None:
+                    record.first_batch_ms = round((timezone.now() - record.created_at).total_seconds() * 1000, 1)
+                counts[lane] += len(cards)
     except Exception:
         _fail(record, reply_channel, "internal error while searching; the administrators were notified")
         raise
+    count = sum(counts.values())
     _finish(record, count)
-    logger.info("search %s: %s hits, first batch after %s ms", record.pk, count, record.first_batch_ms)
+    logger.info("search %s: %s hits, first batch after %s ms", record.pk, counts, record.first_batch_ms)
     push_to_channel(
         reply_channel,
-        {"type": "search.done", "search": record.pk, "count": count, "first_batch_ms": record.first_batch_ms},
+        {
+            "type": "search.done",
+            "search": record.pk,
+            "count": count,
+            "lanes": counts,
+            "first_batch_ms": record.first_batch_ms,
+        },
     )
 
 
@@ -88,12 +105,15 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
     tracklet = _query_tracklet(query.tracklet)
     record = _record_create(user=user, query=query, tracklet=tracklet)
     try:
-        hits = _rank(tracklet, query)
-        cards = hit_cards((h.item_id, h.score, h.rank) for h in hits)
+        lanes: dict[str, list[dict[str, Any]]] = {}
+        for lane in LANE_ORDER:
+            hits = _rank(tracklet, query, lane=lane)
+            lanes[lane] = hit_cards((h.item_id, h.score, h.rank) for h in hits)
     except Exception:
         _mark_failed(record, "internal error while searching")
         raise
-    _finish(record, len(cards))
+    cards = lanes["same_outfit"]
+    _finish(record, sum(len(v) for v in lanes.values()))
     return {
         "search": record.pk,
         "tracklet": tracklet.pk,
@@ -101,6 +121,7 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
         "filters": query.filters.as_params(),
         "count": len(cards),
         "hits": cards,
+        "lanes": lanes,
     }
 
 
@@ -121,13 +142,30 @@ def search_warm() -> None:
     get_channel_layer()
 
 
-def _rank(tracklet: Tracklet, query: SearchQuery) -> list[Hit]:
+def _rank(tracklet: Tracklet, query: SearchQuery, *, lane: str = "same_outfit") -> list[Hit]:
+    """The query's hits in one lane.
+
+    ``same_outfit`` ranks by the appearance embedding under every filter. ``clothes_change`` ranks by
+    the clothes-invariant embedding and relaxes the conditions on mutable attributes (a witness's
+    "red top" says nothing about what the person wore elsewhere) while keeping the stable ones. The
+    lanes rank independently: a person can appear in both.
+    """
     from webapp.search.index import index_search, shard_fingerprints
 
-    fingerprints = shard_fingerprints()
-    plan = search_plan(query.filters, shards=fingerprints.keys())
+    filters = query.filters
+    if lane == "clothes_change":
+        vector = tracklet.identity_embedding_array()
+        if vector is None:
+            return []
+        filters = dataclasses.replace(
+            filters, attributes=tuple(c for c in filters.attributes if SCHEMA[c.attribute].stable)
+        )
+    else:
+        vector = tracklet.embedding_array()
+    fingerprints = shard_fingerprints(lane)
+    plan = search_plan(filters, shards=fingerprints.keys())
     return index_search(
-        tracklet.embedding_array(), query.k, exclude=[tracklet.pk], plan=plan, fingerprints=fingerprints
+        vector, query.k, exclude=[tracklet.pk], plan=plan, fingerprints=fingerprints, lane=lane
     )
 
 

@@ -23,6 +23,10 @@ class Tracklet(models.Model):
     boxes = models.JSONField(default=list)
     embedding = models.BinaryField(help_text="float32 L2-normalised identity embedding")
     embedder = models.CharField(max_length=120)
+    # The clothes-invariant embedding (the "possible change of clothes" search lane); null when the
+    # video was ingested without that model.
+    identity_embedding = models.BinaryField(null=True, blank=True)
+    identity_embedder = models.CharField(max_length=120, blank=True, default="")
     quality = models.FloatField(default=0.0)
     # {attribute: {value name: probability}} for the attributes the engine could estimate
     # (garment colours from the model-free namer today); search filters read it.
@@ -43,3 +47,8 @@ class Tracklet(models.Model):
 
     def embedding_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.embedding), dtype=np.float32)
+
+    def identity_embedding_array(self) -> np.ndarray | None:
+        if self.identity_embedding is None:
+            return None
+        return np.frombuffer(bytes(self.identity_embedding), dtype=np.float32)

@@ -54,6 +54,12 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
                 embedder=result.embedder,
                 quality=float(t.best_crops[0].quality) if t.best_crops else 0.0,
                 attributes=dict(getattr(item, "attributes", {}) or {}),
+                identity_embedding=(
+                    item.identity_embedding.astype(np.float32).tobytes()
+                    if getattr(item, "identity_embedding", None) is not None
+                    else None
+                ),
+                identity_embedder=getattr(result, "identity_embedder", None) or "",
             )
         )
     with transaction.atomic():

@@ -335,6 +335,9 @@
     const grid = document.getElementById("results");
     const status = document.getElementById("search-status");
     const count = document.getElementById("result-count");
+    // The second lane: people the clothes-invariant model finds beyond the same-outfit matches.
+    const gridCc = document.getElementById("results-cc");
+    const countCc = document.getElementById("result-count-cc");
     const form = document.getElementById("search-filters");
     const submit = form.querySelector("button[type=submit]");
     let current = null;   // id of the running search, once the server has said it
@@ -364,7 +367,9 @@
       if (current !== null) floor = current + 1;
       current = null;
       grid.replaceChildren();
+      gridCc.replaceChildren();
       count.textContent = "0";
+      countCc.textContent = "0";
       status.textContent = "Searching…";
       delete section.dataset.done;
       delete section.dataset.firstHitsMs;
@@ -381,23 +386,28 @@
       if (section.dataset.firstHitsMs === undefined) {
         section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
       }
+      const target = m.lane === "clothes_change" ? gridCc : grid;
       m.hits.forEach((h) => {
         const when = h.start_time.replace("T", " ").slice(0, 19);
         const card = personCard(h, h.camera + " · " + when + " · " + (100 * h.score).toFixed(0) + "%");
         card.dataset.score = String(h.score);
         card.dataset.camera = String(h.camera_id);
+        card.dataset.lane = m.lane || "same_outfit";
         card.classList.add("result");
-        grid.appendChild(card);
+        target.appendChild(card);
       });
       count.textContent = grid.children.length;
+      countCc.textContent = gridCc.children.length;
       status.textContent = "Receiving results…";
     });
     events.on("search.done", (m) => {
       if (!ours(m)) return;
       const ms = Math.round(performance.now() - sentAt);
       const first = section.dataset.firstHitsMs;
+      const lanes = m.lanes || {};
       finished(m.count
-        ? m.count + " results, best first (first after " + Math.round(Number(first)) + " ms, all after " + ms + " ms)"
+        ? (lanes.same_outfit || 0) + " in the same outfit, " + (lanes.clothes_change || 0)
+          + " possibly in other clothes, best first (first after " + Math.round(Number(first)) + " ms, all after " + ms + " ms)"
         : "Nobody matches in the footage searched.");
     });
     events.on("search.failed", (m) => { if (ours(m)) finished("Search failed: " + m.reason); });

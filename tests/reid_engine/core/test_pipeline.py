@@ -32,8 +32,14 @@ def test_pipeline_finds_tracks_with_keypoints_and_writes_a_playable_review_video
     fractions = [p.fraction for p in reports]
     assert fractions == sorted(fractions)
     assert reports[-1].stage == "done"
+    # Both search lanes get a vector: appearance, and the shipped clothes-invariant model's.
+    assert result.identity_embedder is not None
+    assert result.identity_embedder.startswith("reid-")
     for e in result.tracklets:
         assert np.linalg.norm(e.embedding) == pytest.approx(1.0, abs=1e-4)
+        assert e.identity_embedding is not None
+        assert e.identity_embedding.shape == (pipeline.identity_embedder.dim,)
+        assert np.linalg.norm(e.identity_embedding) == pytest.approx(1.0, abs=1e-4)
         crop = e.tracklet.best_crops[0]
         assert crop.keypoints is not None
         assert crop.keypoints.shape == (17, 3)
