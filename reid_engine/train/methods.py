@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from reid_engine.models.reid_net import ReidFeatures, ReidNet
@@ -23,7 +24,7 @@ from reid_engine.train.losses import (
 )
 from reid_engine.train.modules.ifd import IfdConfig, IfdModule
 from reid_engine.train.modules.mbnet import MbnetConfig, MbnetModule
-from reid_engine.train.modules.mtdf import MtdfConfig, MtdfModule
+from reid_engine.train.modules.mtdf import MtdfConfig, MtdfModule, Teacher
 from reid_engine.train.modules.pgfl_kd import PgflKdConfig, PgflKdModule
 
 Batch = Mapping[str, torch.Tensor]
@@ -211,11 +212,34 @@ def build_module(name: str, config: MethodConfig, model: ReidNet, labels: TrainL
         case "pgfl_kd":
             return PgflKdModule(config.pgfl_kd, model, labels.num_pids)
         case "mtdf":
-            if config.mtdf.teacher:
-                raise ValueError("mtdf.teacher: attribute-teacher checkpoints are not supported yet; leave it empty")
-            return MtdfModule(config.mtdf, model, labels.num_clothes)
+            teacher = attribute_teacher(config.mtdf.teacher) if config.mtdf.teacher else None
+            return MtdfModule(config.mtdf, model, labels.num_clothes, teacher=teacher)
         case _:
             raise ValueError(f"unknown method module {name!r} (known: {', '.join(MODULES)})")
+
+
+def attribute_teacher(path: str) -> Teacher:
+    """A frozen MDFF-PAttr model (``reid train-attributes``) as MTDF-PAttr's teacher: images at the ReID
+    input size are resized to the teacher's own before it predicts.
+
+    Raises:
+        CheckpointError: the file is not a usable attribute model.
+    """
+    from reid_engine.attributes.model import load_attribute_model
+
+    net, size_hw, _ = load_attribute_model(path)
+    net.requires_grad_(False)
+
+    def predict(images: torch.Tensor) -> torch.Tensor:
+        if net.training or next(net.parameters()).device != images.device:
+            net.to(images.device).eval()
+        if tuple(images.shape[-2:]) != size_hw:
+            images = F.interpolate(images, size=size_hw, mode="bilinear", align_corners=False)
+        with torch.no_grad():
+            out: torch.Tensor = net(images.float())
+        return out
+
+    return predict
 
 
 def build_method(config: MethodConfig, model: ReidNet, labels: TrainLabels) -> TrainingMethod:

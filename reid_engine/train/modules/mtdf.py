@@ -37,8 +37,8 @@ class MtdfConfig:
             clothing feature).
         clothes_weight: weight of the outfit classification on the clothing feature.
         decorrelation_weight: weight of the identity/clothing cross-correlation penalty.
-        teacher: an attribute-model checkpoint whose soft predictions are the targets; empty uses the data
-            set's own attribute labels (masked where unlabelled).
+        teacher: an attribute-model checkpoint (``reid train-attributes``) whose soft predictions are
+            the targets; empty uses the data set's own attribute labels (masked where unlabelled).
         temperature: softening of teacher predictions (Hinton et al., 2015).
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
@@ -99,3 +100,30 @@ def test_cross_correlation_penalty_is_zero_for_independent_and_high_for_copied_f
     b = torch.randn(4096, 3, generator=gen)
     assert cross_correlation_penalty(a, b) < 0.01
     assert cross_correlation_penalty(a, a[:, :3] * 2 + 1) > 0.2
+
+
+def test_an_attribute_model_file_serves_as_the_teacher(tmp_path: Path) -> None:
+    from reid_engine.attributes.model import build_attribute_net, save_attribute_model
+    from reid_engine.train.methods import MethodConfig, TrainLabels, attribute_teacher, build_module
+
+    torch.manual_seed(0)
+    net = build_attribute_net(ModelConfig(backbone="resnet18", pretrained=False)).eval()
+    path = tmp_path / "attributes.pt"
+    save_attribute_model(path, net, size_hw=(32, 16), meta={})
+    teacher = attribute_teacher(str(path))
+    batch = _batch()
+    probs = teacher(batch["image"])  # 64x32 images are resized to the teacher's 32x16
+    assert probs.shape == (8, sum(SCHEMA.head_sizes))
+    start = 0
+    for size in SCHEMA.head_sizes:
+        assert torch.allclose(probs[:, start : start + size].sum(1), torch.ones(8), atol=1e-4)
+        start += size
+
+    model = build_model(ModelConfig(backbone="resnet18", pretrained=False)).train()
+    config = MethodConfig(modules=("mtdf",), mtdf=MtdfConfig(teacher=str(path)))
+    labels = TrainLabels(num_pids=4, clothes_pid=torch.arange(8) // 2)
+    module = build_module("mtdf", config, model, labels)
+    batch["attr_mask"] = torch.zeros_like(batch["attr_mask"])
+    terms = module.losses(model, model.features(batch["image"]), batch, epoch=0)  # type: ignore[operator]
+    assert terms["mtdf_stable"] > 0
+    assert torch.isfinite(terms["mtdf_mutable"])
