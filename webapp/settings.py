@@ -153,6 +153,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
 CELERY_TASK_ROUTES = {
     "videos.ingest": {"queue": "ingest"},
     "search.run": {"queue": "search"},
+    "search.photo": {"queue": "search"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

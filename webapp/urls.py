@@ -11,7 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
 from webapp.core import pages
-from webapp.search.views import SearchView
+from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
 from webapp.tracklets.views import TrackletViewSet, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
@@ -30,12 +30,15 @@ urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
+    path("search/describe/", pages.describe_page, name="describe-page"),
     path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),
     path("media/videos/<int:pk>/review.mp4", video_proxy, name="video-proxy"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/search/", SearchView.as_view(), name="search"),
+    path("api/search/image/", PhotoSearchView.as_view(), name="search-image"),
+    path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

@@ -108,15 +108,21 @@ def test_search_streams_ranked_batches_and_records_the_search(
     search_run(search_id=record.pk, reply_channel=channel)
     messages = _drain(channel)
     assert messages[-1]["type"] == "search.done"
-    hits = [h for m in messages if m["type"] == "search.hits" for h in m["hits"]]
-    assert len(hits) == total - 1  # everyone but the query itself
-    assert query.pk not in {h["tracklet"] for h in hits}
-    scores = [h["score"] for h in hits]
-    assert scores == sorted(scores, reverse=True)
-    assert all(len(m["hits"]) <= 8 for m in messages if m["type"] == "search.hits")
+    batches = [m for m in messages if m["type"] == "search.hits"]
+    # The same-outfit lane streams first, then the clothes-change lane.
+    lanes = [m["lane"] for m in batches]
+    assert lanes == sorted(lanes, key=["same_outfit", "clothes_change"].index)
+    for lane in ("same_outfit", "clothes_change"):
+        hits = [h for m in batches if m["lane"] == lane for h in m["hits"]]
+        assert len(hits) == total - 1  # everyone but the query itself: every person has both vectors
+        assert query.pk not in {h["tracklet"] for h in hits}
+        scores = [h["score"] for h in hits]
+        assert scores == sorted(scores, reverse=True)
+    assert all(len(m["hits"]) <= 8 for m in batches)
     record.refresh_from_db()
     assert record.status == "done"
-    assert record.result_count == len(hits)
+    assert record.result_count == 2 * (total - 1)
+    assert messages[-1]["lanes"] == {"same_outfit": total - 1, "clothes_change": total - 1}
 
 
 def test_a_failure_while_storing_results_ends_the_job_as_failed_not_processing(

@@ -1,7 +1,9 @@
 """The one websocket a page opens: it subscribes to ingest progress and runs searches.
 
 Client → server: ``{"type": "ingest.subscribe", "videos": [ids]}``,
-``{"type": "search.start", "tracklet": id, "k": 48, "filters": {...}}``.
+``{"type": "search.start", "tracklet": id, "k": 48, "filters": {...}}`` (or, without a person,
+``"attributes": [{"attribute", "value"}, …]`` instead of ``"tracklet"``), ``{"type": "search.subscribe"}``
+to receive the events of one's own photo searches (started with ``POST /api/search/image/``).
 Server → client: the events of :mod:`webapp.core.events`, plus ``error`` for a bad request.
 """
 
@@ -46,6 +48,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 await self._subscribe(content.get("videos"))
             elif kind == "search.start":
                 await self._search(content)
+            elif kind == "search.subscribe":
+                await self._subscribe_photo_searches()
             else:
                 await self.send_json({"type": "error", "detail": f"unknown message type {kind!r}"})
         except DomainError as exc:
@@ -62,18 +66,30 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.add(group)
 
+    async def _subscribe_photo_searches(self) -> None:
+        from webapp.search.services import photo_searches_group
+
+        group = photo_searches_group(self.scope["user"].pk)
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+        await self.send_json({"type": "search.subscribed"})
+
     async def _search(self, content: dict[str, Any]) -> None:
         from webapp.search.services import search_start
 
         tracklet_id = content.get("tracklet")
         k = content.get("k", 48)
-        if not isinstance(tracklet_id, int) or not isinstance(k, int):
-            raise DomainError("search.start needs an integer tracklet id (and an optional integer k)")
+        if (tracklet_id is not None and not isinstance(tracklet_id, int)) or not isinstance(k, int):
+            raise DomainError(
+                "search.start needs an integer tracklet id or attributes to rank by (and an optional integer k)"
+            )
         record = await database_sync_to_async(search_start)(
             user=self.scope["user"],
             tracklet_id=tracklet_id,
             k=k,
             filters=content.get("filters"),
+            attributes=content.get("attributes"),
             reply_channel=self.channel_name,
         )
         await self.send_json({"type": "search.started", "search": record.pk, "tracklet": tracklet_id})

@@ -48,3 +48,8 @@ def search_page(request: HttpRequest, pk: int) -> HttpResponse:
     _require_role(request)
     tracklet = get_object_or_404(Tracklet.objects.select_related("camera", "video"), pk=pk)
     return render(request, "longview/search.html", {"query": tracklet_card(tracklet), "colours": COLOURS})
+
+
+def describe_page(request: HttpRequest) -> HttpResponse:
+    _require_role(request)
+    return render(request, "longview/search_describe.html", {"colours": COLOURS})

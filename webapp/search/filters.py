@@ -1,4 +1,5 @@
-"""What a search asks for: the person, how many results, and the filters applied inside the search.
+"""What a search asks for: the person (or a description of one), how many results, and the filters
+applied inside the search.
 
 Filters combine with AND: a tracklet must be on one of ``cameras`` (if any are given), on a camera
 of one of ``galleries`` (if any), overlap the time range, and meet every attribute condition.
@@ -12,6 +13,11 @@ videos, so they are not a filter across footage.
 Attribute conditions keep a tracklet when the attribute model gave the value at least
 ``min_probability``. Tracklets carry no attribute data yet; where they have none the conditions
 do not apply to them (an unknown attribute hides nobody), see :func:`attributes_pass`.
+
+A search without a person ranks by a description instead: the mean, over its conditions, of the
+probability a tracklet has for the value asked (:func:`attribute_score`). There a tracklet lacking
+data for an asked attribute counts it as probability 0: it cannot be shown to match, so it ranks
+below every person who might.
 """
 
 from __future__ import annotations
@@ -100,11 +106,30 @@ class SearchFilters:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SearchQuery:
-    """One search: look for the person of ``tracklet``, return at most ``k`` others."""
+    """One search: look for the person of ``tracklet``, return at most ``k`` others.
 
-    tracklet: int
+    Attributes:
+        tracklet: the person searched for, or None for a search by description.
+        k: how many results at most.
+        filters: what every result must pass.
+        attributes: the description a search without a person ranks by (their ``min_probability``
+            is not used); empty for a person search.
+        photo: the stored name of an uploaded photo of the person, for a search by photo.
+    """
+
+    tracklet: int | None
     k: int
     filters: SearchFilters = field(default_factory=SearchFilters)
+    attributes: tuple[AttributeCondition, ...] = ()
+    photo: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum((self.tracklet is not None, bool(self.attributes), self.photo is not None)) != 1:
+            raise ValueError("a search needs exactly one of a person, attributes to rank by, or a photo")
+
+    def description(self) -> str:
+        """The attribute conditions as a reader would write them: ``"upper_colour=red, lower_colour=black"``."""
+        return ", ".join(f"{c.attribute}={c.value_name}" for c in self.attributes)
 
 
 def attributes_pass(
@@ -130,3 +155,25 @@ def attributes_pass(
         if float(values.get(condition.value_name, 0.0)) < condition.min_probability:
             return False
     return True
+
+
+def attribute_score(
+    probabilities: Mapping[str, Mapping[str, float]] | None, conditions: tuple[AttributeCondition, ...]
+) -> float:
+    """How well a tracklet fits a description: the mean of its probabilities for the values asked.
+
+    Args:
+        probabilities: ``{attribute: {value name: probability}}`` of the tracklet, or None.
+        conditions: at least one condition; their ``min_probability`` is not used.
+
+    Returns:
+        A score within [0, 1]; an attribute the tracklet has no data for counts as 0.
+    """
+    if not conditions:
+        raise ValueError("a description needs at least one attribute condition")
+    known = probabilities or {}
+    total = 0.0
+    for condition in conditions:
+        values = known.get(condition.attribute) or {}
+        total += float(values.get(condition.value_name, 0.0))
+    return total / len(conditions)

@@ -25,6 +25,8 @@ class SearchRecord(models.Model):
     first_batch_ms = models.FloatField(
         null=True, blank=True, help_text="milliseconds from the query's arrival to its first results being sent"
     )
+    # {lane: [[tracklet id, score], …]} best first, once the search is done (GET /api/search/{id}/).
+    results = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,8 +11,9 @@ from typing import Any
 import numpy as np
 from django.db.models import Q, QuerySet
 
+from reid_engine.types import Hit
 from webapp.cameras.models import Camera
-from webapp.search.filters import SearchFilters, attributes_pass
+from webapp.search.filters import AttributeCondition, SearchFilters, attribute_score, attributes_pass
 from webapp.search.shards import DEFAULT_SHARD, ShardKey
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.selectors import tracklet_card
@@ -91,6 +93,24 @@ def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> Search
     return SearchPlan({key: np.sort(np.asarray(per_shard[key], dtype=np.int64)) for key in sorted(keys)})
 
 
+def attribute_ranking(
+    conditions: tuple[AttributeCondition, ...], filters: SearchFilters, k: int
+) -> list[Hit]:
+    """The ``k`` tracklets passing ``filters`` that best fit a description, best first, ranks 0…k-1.
+
+    The score is :func:`~webapp.search.filters.attribute_score`; ties go to the lower id. Tracklets
+    with no data for an asked attribute score 0 on it and still appear, last, when fewer fit.
+    """
+    rows = filtered_tracklets(filters).values_list("pk", ATTRIBUTE_FIELD).iterator(chunk_size=2000)
+    scored = (
+        (attribute_score(probabilities, conditions), pk)
+        for pk, probabilities in rows
+        if not filters.attributes or attributes_pass(probabilities, filters.attributes)
+    )
+    best = heapq.nsmallest(k, scored, key=lambda item: (-item[0], item[1]))
+    return [Hit(item_id=pk, score=score, rank=rank) for rank, (score, pk) in enumerate(best)]
+
+
 def shard_tracklet_ids(key: ShardKey, rows: QuerySet[Tracklet] | None = None) -> np.ndarray:
     """Every tracklet id of shard ``key`` in the database (among ``rows``), int64 ascending."""
     base = Tracklet.objects.all() if rows is None else rows
@@ -111,3 +131,32 @@ def hit_cards(hits: Iterable[tuple[int, float, int]]) -> list[dict[str, Any]]:
         for pk, score, rank in hits
         if pk in by_id
     ]
+
+
+def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
+    """A search of ``user`` as it stands, with its hits per lane once it is done; None when there is
+    no such search of theirs."""
+    from webapp.search.models import SearchRecord
+
+    record = SearchRecord.objects.filter(pk=search_id, user=user).first()
+    if record is None:
+        return None
+    lanes = {
+        lane: hit_cards((pk, score, rank) for rank, (pk, score) in enumerate(hits))
+        for lane, hits in (record.results or {}).items()
+    }
+    return {
+        "search": record.pk,
+        "status": record.status,
+        "kind": record.params.get("kind", "person" if record.params.get("tracklet") else "attributes"),
+        "query_description": record.query_description,
+        "tracklet": record.params.get("tracklet"),
+        "k": record.params.get("k"),
+        "filters": record.params.get("filters") or {},
+        "error": record.error,
+        "count": record.result_count,
+        "first_batch_ms": record.first_batch_ms,
+        "created_at": record.created_at,
+        "finished_at": record.finished_at,
+        "lanes": lanes,
+    }

@@ -80,16 +80,54 @@ class SearchFiltersSerializer(_Strict):
         return data
 
 
+class DescribedAttributeSerializer(_Strict):
+    attribute = serializers.ChoiceField(choices=SCHEMA.names)
+    value = serializers.JSONField(help_text="one of the attribute's values, or true/false for a yes/no attribute")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            SCHEMA[data["attribute"]].index_of(data["value"])
+        except ValueError as exc:
+            raise serializers.ValidationError({"value": [str(exc)]}) from None
+        return data
+
+
 class SearchRequestSerializer(_Strict):
-    tracklet = serializers.IntegerField(help_text="id of the person (tracklet) to look for")
+    tracklet = serializers.IntegerField(
+        required=False, allow_null=True, help_text="id of the person (tracklet) to look for; omit to search by attributes"
+    )
     k = serializers.IntegerField(
         min_value=1, max_value=MAX_K, default=settings.LONGVIEW["SEARCH_K"], help_text="how many results at most"
     )
     filters = SearchFiltersSerializer(required=False)
+    attributes = DescribedAttributeSerializer(
+        many=True,
+        required=False,
+        help_text="a description to rank by, for a search without a person: people are ranked by the mean "
+        "of their probabilities for the values asked (0 for an attribute they have no data for)",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        described = data.get("attributes") or []
+        if data.get("tracklet") is None and not described:
+            raise serializers.ValidationError(
+                {"tracklet": ["give a person to look for, or at least one attribute to search by"]}
+            )
+        if data.get("tracklet") is not None and described:
+            raise serializers.ValidationError(
+                {"attributes": ["a person search is narrowed by filters.attributes, not ranked by attributes"]}
+            )
+        names = [c["attribute"] for c in described]
+        if len(set(names)) != len(names):
+            raise serializers.ValidationError({"attributes": ["each attribute may be described once"]})
+        return data
 
 
 class SearchHitSerializer(TrackletCardSerializer):
-    score = serializers.FloatField(help_text="cosine similarity to the person searched for")
+    score = serializers.FloatField(
+        help_text="cosine similarity to the person searched for; in the attributes lane, the mean probability "
+        "of the values described"
+    )
     rank = serializers.IntegerField(help_text="0 for the best match")
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -97,22 +135,55 @@ class SearchHitSerializer(TrackletCardSerializer):
 
 
 class SearchLanesSerializer(serializers.Serializer):
-    same_outfit = SearchHitSerializer(many=True, help_text="ranked by appearance, clothing included")
+    same_outfit = SearchHitSerializer(
+        many=True, required=False, help_text="ranked by appearance, clothing included (person and photo searches)"
+    )
     clothes_change = SearchHitSerializer(
         many=True,
+        required=False,
         help_text="ranked by the clothes-invariant embedding; conditions on mutable attributes (garments, "
-        "colours, bags) are relaxed, stable ones kept",
+        "colours, bags) are relaxed, stable ones kept (person and photo searches)",
+    )
+    attributes = SearchHitSerializer(
+        many=True, required=False, help_text="ranked by fit to the description (searches by attributes)"
     )
 
 
 class SearchResultSerializer(serializers.Serializer):
     search = serializers.IntegerField(help_text="id of the audit record")
-    tracklet = serializers.IntegerField()
+    tracklet = serializers.IntegerField(allow_null=True, help_text="the person searched for; null otherwise")
+    attributes = DescribedAttributeSerializer(
+        many=True, required=False, help_text="the description searched by, for a search without a person"
+    )
     k = serializers.IntegerField()
     filters = serializers.DictField(help_text="the filters as applied")
-    count = serializers.IntegerField(help_text="hits in the same-outfit lane")
-    hits = SearchHitSerializer(many=True, help_text="the same-outfit lane (appearance, clothing included)")
+    count = serializers.IntegerField(help_text="hits in the first lane")
+    hits = SearchHitSerializer(
+        many=True, help_text="the first lane: same outfit for a person, attributes for a description"
+    )
     lanes = SearchLanesSerializer()
+
+
+class SearchDetailSerializer(serializers.Serializer):
+    search = serializers.IntegerField(help_text="id of the audit record")
+    status = serializers.ChoiceField(choices=["running", "done", "failed"])
+    kind = serializers.ChoiceField(choices=["person", "attributes", "photo"])
+    query_description = serializers.CharField()
+    tracklet = serializers.IntegerField(allow_null=True)
+    k = serializers.IntegerField()
+    filters = serializers.DictField(help_text="the filters as applied")
+    error = serializers.CharField(allow_blank=True, help_text="why the search failed")
+    count = serializers.IntegerField(help_text="hits over all lanes")
+    first_batch_ms = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    lanes = SearchLanesSerializer(help_text="the hits of each lane, once the search is done")
+
+
+class PhotoSearchStartedSerializer(serializers.Serializer):
+    search = serializers.IntegerField(
+        help_text="id of the search; its hits stream over the websocket, and GET /api/search/{id}/ has them once done"
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -133,7 +204,7 @@ def _messages(errors: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
 
 
 def search_query_from(data: Any) -> SearchQuery:
-    """Validate a search request (``{"tracklet", "k", "filters"}``).
+    """Validate a search request (``{"tracklet", "k", "filters"}``, or ``{"attributes", "k", "filters"}``).
 
     Raises:
         DomainError: 400 with the first problem as ``detail`` (``filters.cameras: unknown id 9``).
@@ -144,12 +215,53 @@ def search_query_from(data: Any) -> SearchQuery:
     if not serializer.is_valid():
         raise DomainError(next(_messages(serializer.errors), "invalid search request"))
     valid = serializer.validated_data
-    raw = valid.get("filters") or {}
-    filters = SearchFilters(
+    filters = _filters_from(valid.get("filters") or {})
+    described = tuple(
+        AttributeCondition(attribute=c["attribute"], value=c["value"], min_probability=0.0)
+        for c in valid.get("attributes") or ()
+    )
+    return SearchQuery(tracklet=valid.get("tracklet"), k=valid["k"], filters=filters, attributes=described)
+
+
+def _filters_from(raw: Mapping[str, Any]) -> SearchFilters:
+    return SearchFilters(
         cameras=tuple(sorted(set(raw.get("cameras", ())))),
         galleries=tuple(sorted(set(raw.get("galleries", ())))),
         time_from=raw.get("from"),
         time_to=raw.get("to"),
         attributes=tuple(AttributeCondition(**c) for c in raw.get("attributes", ())),
     )
-    return SearchQuery(tracklet=valid["tracklet"], k=valid["k"], filters=filters)
+
+
+class PhotoSearchRequestSerializer(_Strict):
+    image = serializers.FileField(
+        allow_empty_file=True, help_text="a JPEG or PNG of the person (a crop) or of a scene with them in it"
+    )
+    k = serializers.IntegerField(
+        min_value=1, max_value=MAX_K, default=settings.LONGVIEW["SEARCH_K"], help_text="how many results at most"
+    )
+    filters = serializers.JSONField(
+        binary=True, required=False, help_text="the filters of a person search, as a JSON object in a form field"
+    )
+
+
+def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters]:
+    """Validate a multipart photo search request (``image``, ``k``, ``filters`` as JSON text).
+
+    Returns:
+        The uploaded file (not yet checked as an image), ``k`` and the filters.
+
+    Raises:
+        DomainError: 400 with the first problem as ``detail``.
+    """
+    serializer = PhotoSearchRequestSerializer(data=data)
+    if not serializer.is_valid():
+        raise DomainError(next(_messages(serializer.errors), "invalid search request"))
+    valid = serializer.validated_data
+    raw = valid.get("filters")
+    if raw is None:
+        return valid["image"], valid["k"], SearchFilters()
+    filters = SearchFiltersSerializer(data=raw)
+    if not filters.is_valid():
+        raise DomainError(next(_messages(filters.errors, ("filters",)), "invalid filters"))
+    return valid["image"], valid["k"], _filters_from(filters.validated_data)

@@ -1,24 +1,30 @@
-"""Searches: started on the web side and streamed by a worker, or run at once for the REST API;
-every one leaves an audit record."""
+"""Searches for a person, a description or an uploaded photo: started on the web side and streamed
+by a worker, or run at once for the REST API; every one leaves an audit record."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from reid_engine.attributes.schema import SCHEMA
 from reid_engine.types import Hit
-from webapp.core.events import push_to_channel
+from webapp.core.events import push_to_channel, push_to_group
 from webapp.core.exceptions import DomainError
-from webapp.search.filters import SearchFilters, SearchQuery
+from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
 from webapp.search.models import SearchRecord
-from webapp.search.selectors import hit_cards, search_plan
+from webapp.search.photos import NoPersonFound, photo_check, photo_delete, photo_embeddings, photo_store
+from webapp.search.selectors import attribute_ranking, hit_cards, search_plan
 from webapp.search.serializers import search_query_from
 from webapp.tracklets.models import Tracklet
 
@@ -28,20 +34,35 @@ LANE_ORDER: tuple[str, ...] = ("same_outfit", "clothes_change")
 """Result lanes in the order they stream: the same outfit first (appearance, clothing included), then
 the clothes-invariant ranking (possible change of clothes)."""
 
+ATTRIBUTE_LANE = "attributes"
+"""The one lane of a search without a person: ranked by fit to the description."""
+
 
 def search_start(
-    *, user: Any, tracklet_id: int, k: int, reply_channel: str, filters: Any = None
+    *,
+    user: Any,
+    tracklet_id: int | None,
+    k: int,
+    reply_channel: str,
+    filters: Any = None,
+    attributes: Any = None,
 ) -> SearchRecord:
     """Record the search and queue it; hits are pushed to ``reply_channel`` as they are ranked.
 
+    A search has a person (``tracklet_id``) or, with ``tracklet_id`` None, a description to rank by
+    (``attributes``: ``[{"attribute", "value"}, …]``).
+
     Raises:
-        DomainError: 400 for a bad ``k`` or bad filters, 404 for an unknown person.
+        DomainError: 400 for a bad ``k``, bad filters or a bad description, 404 for an unknown person.
     """
     request: dict[str, Any] = {"tracklet": tracklet_id, "k": k}
     if filters is not None:
         request["filters"] = filters
+    if attributes is not None:
+        request["attributes"] = attributes
     query = search_query_from(request)
-    record = _record_create(user=user, query=query, tracklet=_query_tracklet(query.tracklet))
+    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
+    record = _record_create(user=user, query=query, tracklet=tracklet)
     from webapp.search.tasks import run_search
 
     transaction.on_commit(lambda: run_search.delay(record.pk, reply_channel))
@@ -58,41 +79,62 @@ def search_run(*, search_id: int, reply_channel: str) -> None:
     if record is None or record.status != SearchRecord.Status.RUNNING:
         return
     query = _query_of(record)
-    tracklet = Tracklet.objects.filter(pk=query.tracklet).first()
-    if tracklet is None:
-        _fail(record, reply_channel, "the person searched for was deleted")
+    if query.photo is not None:
+        # A photo needs the models: search_photo_run, on its own task, handles it.
         return
+
+    def push(message: dict[str, Any]) -> None:
+        push_to_channel(reply_channel, message)
+
+    tracklet = None
+    if query.tracklet is not None:
+        tracklet = Tracklet.objects.filter(pk=query.tracklet).first()
+        if tracklet is None:
+            _fail(record, push, "the person searched for was deleted")
+            return
+    search_stream(record, push, _rankers(query, tracklet))
+
+
+def search_stream(
+    record: SearchRecord, push: Callable[[dict[str, Any]], None], rankers: dict[str, Callable[[], list[Hit]]]
+) -> None:
+    """Run each lane's ranking in order and push its hits in batches, then ``search.done``; the
+    hits are kept on the record for ``GET /api/search/{id}/``.
+
+    Raises:
+        Exception: whatever a ranking raised, after the search was marked failed and ``search.failed`` sent.
+    """
     try:
         batch_size = settings.LONGVIEW["SEARCH_BATCH"]
         counts: dict[str, int] = {}
-        for lane in LANE_ORDER:
-            hits = _rank(tracklet, query, lane=lane)
+        results: dict[str, list[list[float]]] = {}
+        for lane, rank in rankers.items():
+            hits = rank()
             counts[lane] = 0
+            results[lane] = [[h.item_id, round(h.score, 4)] for h in hits]
             for start in range(0, len(hits), batch_size):
                 cards = hit_cards((h.item_id, h.score, h.rank) for h in hits[start : start + batch_size])
                 if not cards:
                     continue
-                push_to_channel(
-                    reply_channel, {"type": "search.hits", "search": record.pk, "lane": lane, "hits": cards}
-                )
+                push({"type": "search.hits", "search": record.pk, "lane": lane, "hits": cards})
                 if record.first_batch_ms is None:
                     record.first_batch_ms = round((timezone.now() - record.created_at).total_seconds() * 1000, 1)
                 counts[lane] += len(cards)
     except Exception:
-        _fail(record, reply_channel, "internal error while searching; the administrators were notified")
+        _fail(record, push, "internal error while searching; the administrators were notified")
         raise
     count = sum(counts.values())
+    record.results = results
     _finish(record, count)
     logger.info("search %s: %s hits, first batch after %s ms", record.pk, counts, record.first_batch_ms)
-    push_to_channel(
-        reply_channel,
+    push(
         {
             "type": "search.done",
             "search": record.pk,
             "count": count,
             "lanes": counts,
             "first_batch_ms": record.first_batch_ms,
-        },
+        }
     )
 
 
@@ -102,27 +144,102 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
     Raises:
         DomainError: 404 for an unknown person.
     """
-    tracklet = _query_tracklet(query.tracklet)
+    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
     record = _record_create(user=user, query=query, tracklet=tracklet)
+    rankers = _rankers(query, tracklet)
     try:
         lanes: dict[str, list[dict[str, Any]]] = {}
-        for lane in LANE_ORDER:
-            hits = _rank(tracklet, query, lane=lane)
-            lanes[lane] = hit_cards((h.item_id, h.score, h.rank) for h in hits)
+        for lane, rank in rankers.items():
+            lanes[lane] = hit_cards((h.item_id, h.score, h.rank) for h in rank())
     except Exception:
         _mark_failed(record, "internal error while searching")
         raise
-    cards = lanes["same_outfit"]
+    cards = next(iter(lanes.values()))
+    record.results = {lane: [[c["tracklet"], c["score"]] for c in hits] for lane, hits in lanes.items()}
     _finish(record, sum(len(v) for v in lanes.values()))
-    return {
+    result: dict[str, Any] = {
         "search": record.pk,
-        "tracklet": tracklet.pk,
+        "tracklet": query.tracklet,
         "k": query.k,
         "filters": query.filters.as_params(),
         "count": len(cards),
         "hits": cards,
         "lanes": lanes,
     }
+    if query.tracklet is None:
+        result["attributes"] = _described(query)
+    return result
+
+
+def photo_searches_group(user_id: int) -> str:
+    """The websocket group that receives the events of a user's searches by photo."""
+    return f"photo-searches-{user_id}"
+
+
+def search_photo_start(*, user: Any, image: UploadedFile, k: int, filters: SearchFilters) -> SearchRecord:
+    """Check and store an uploaded photo, record the search and queue it for a search worker.
+
+    Its events go to every socket of ``user`` that sent ``search.subscribe``.
+
+    Raises:
+        DomainError: 400 for a file that is not a usable JPEG or PNG photo.
+    """
+    name = photo_store(image, photo_check(image))
+    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name)
+    try:
+        record = SearchRecord.objects.create(
+            user=user,
+            query_description=f"uploaded photo {Path(image.name or 'photo').name}"[:255],
+            params={"kind": "photo", "photo": name, "tracklet": None, "k": query.k, "filters": filters.as_params()},
+        )
+    except Exception:
+        photo_delete(name)
+        raise
+    from webapp.search.tasks import run_photo_search
+
+    transaction.on_commit(lambda: run_photo_search.delay(record.pk))
+    return record
+
+
+def search_photo_run(*, search_id: int) -> None:
+    """Find and embed the person in the search's photo, stream both lanes' hits to the user's
+    subscribed sockets, and delete the photo whatever the outcome (worker side)."""
+    record = SearchRecord.objects.filter(pk=search_id).first()
+    if record is None or record.params.get("kind") != "photo":
+        return
+    name = record.params["photo"]
+    try:
+        if record.status != SearchRecord.Status.RUNNING:
+            return
+        group = photo_searches_group(record.user_id)
+
+        def push(message: dict[str, Any]) -> None:
+            push_to_group(group, message)
+
+        try:
+            embedded = photo_embeddings(name)
+        except NoPersonFound:
+            _fail(record, push, "no person found in the photo")
+            return
+        except FileNotFoundError:
+            _fail(record, push, "the photo is no longer stored")
+            return
+        except Exception:
+            _fail(record, push, "internal error while reading the photo; the administrators were notified")
+            raise
+        k, filters = record.params["k"], SearchFilters.from_params(record.params.get("filters"))
+        search_stream(
+            record,
+            push,
+            {
+                lane: functools.partial(
+                    _rank, embedded.vector, embedded.identity_vector, filters, k, lane=lane, exclude=[]
+                )
+                for lane in LANE_ORDER
+            },
+        )
+    finally:
+        photo_delete(name)
 
 
 def search_warm() -> None:
@@ -142,8 +259,27 @@ def search_warm() -> None:
     get_channel_layer()
 
 
-def _rank(tracklet: Tracklet, query: SearchQuery, *, lane: str = "same_outfit") -> list[Hit]:
-    """The query's hits in one lane.
+def _rankers(query: SearchQuery, tracklet: Tracklet | None) -> dict[str, Callable[[], list[Hit]]]:
+    """The lanes of a search, in streaming order, each as a function computing its ranked hits."""
+    if tracklet is None:
+        return {ATTRIBUTE_LANE: lambda: attribute_ranking(query.attributes, query.filters, query.k)}
+    vector, identity = tracklet.embedding_array(), tracklet.identity_embedding_array()
+    return {
+        lane: functools.partial(_rank, vector, identity, query.filters, query.k, lane=lane, exclude=[tracklet.pk])
+        for lane in LANE_ORDER
+    }
+
+
+def _rank(
+    vector: np.ndarray,
+    identity_vector: np.ndarray | None,
+    filters: SearchFilters,
+    k: int,
+    *,
+    lane: str,
+    exclude: list[int],
+) -> list[Hit]:
+    """The hits of a query's embeddings in one lane.
 
     ``same_outfit`` ranks by the appearance embedding under every filter. ``clothes_change`` ranks by
     the clothes-invariant embedding and relaxes the conditions on mutable attributes (a witness's
@@ -152,21 +288,16 @@ def _rank(tracklet: Tracklet, query: SearchQuery, *, lane: str = "same_outfit") 
     """
     from webapp.search.index import index_search, shard_fingerprints
 
-    filters = query.filters
     if lane == "clothes_change":
-        vector = tracklet.identity_embedding_array()
-        if vector is None:
+        if identity_vector is None:
             return []
+        vector = identity_vector
         filters = dataclasses.replace(
             filters, attributes=tuple(c for c in filters.attributes if SCHEMA[c.attribute].stable)
         )
-    else:
-        vector = tracklet.embedding_array()
     fingerprints = shard_fingerprints(lane)
     plan = search_plan(filters, shards=fingerprints.keys())
-    return index_search(
-        vector, query.k, exclude=[tracklet.pk], plan=plan, fingerprints=fingerprints, lane=lane
-    )
+    return index_search(vector, k, exclude=exclude, plan=plan, fingerprints=fingerprints, lane=lane)
 
 
 def _query_tracklet(tracklet_id: int) -> Tracklet:
@@ -179,18 +310,33 @@ def _query_tracklet(tracklet_id: int) -> Tracklet:
 def _query_of(record: SearchRecord) -> SearchQuery:
     params = record.params
     return SearchQuery(
-        tracklet=params["tracklet"], k=params["k"], filters=SearchFilters.from_params(params.get("filters"))
+        tracklet=params.get("tracklet"),
+        k=params["k"],
+        filters=SearchFilters.from_params(params.get("filters")),
+        attributes=tuple(
+            AttributeCondition(attribute=c["attribute"], value=c["value"], min_probability=0.0)
+            for c in params.get("attributes", ())
+        ),
+        photo=params.get("photo"),
     )
 
 
-def _record_create(*, user: Any, query: SearchQuery, tracklet: Tracklet) -> SearchRecord:
+def _described(query: SearchQuery) -> list[dict[str, Any]]:
+    return [{"attribute": c.attribute, "value": c.value} for c in query.attributes]
+
+
+def _record_create(*, user: Any, query: SearchQuery, tracklet: Tracklet | None) -> SearchRecord:
+    params: dict[str, Any] = {"tracklet": query.tracklet, "k": query.k, "filters": query.filters.as_params()}
+    if tracklet is None:
+        params["attributes"] = _described(query)
+        return SearchRecord.objects.create(user=user, query_description=query.description()[:255], params=params)
     return SearchRecord.objects.create(
         user=user,
         query_tracklet=tracklet,
         query_description=(
             f"person {tracklet.track_id} on {tracklet.camera.name} at {tracklet.start_time:%Y-%m-%d %H:%M:%S}"
         ),
-        params={"tracklet": query.tracklet, "k": query.k, "filters": query.filters.as_params()},
+        params=params,
     )
 
 
@@ -198,7 +344,7 @@ def _finish(record: SearchRecord, count: int) -> None:
     record.status = SearchRecord.Status.DONE
     record.result_count = count
     record.finished_at = timezone.now()
-    record.save(update_fields=["status", "result_count", "finished_at", "first_batch_ms"])
+    record.save(update_fields=["status", "result_count", "finished_at", "first_batch_ms", "results"])
 
 
 def _mark_failed(record: SearchRecord, reason: str) -> None:
@@ -208,6 +354,6 @@ def _mark_failed(record: SearchRecord, reason: str) -> None:
     record.save(update_fields=["status", "error", "finished_at", "first_batch_ms"])
 
 
-def _fail(record: SearchRecord, reply_channel: str, reason: str) -> None:
+def _fail(record: SearchRecord, push: Callable[[dict[str, Any]], None], reason: str) -> None:
     _mark_failed(record, reason)
-    push_to_channel(reply_channel, {"type": "search.failed", "search": record.pk, "reason": reason})
+    push({"type": "search.failed", "search": record.pk, "reason": reason})

@@ -15,6 +15,13 @@ def run_search(search_id: int, reply_channel: str) -> None:
     search_run(search_id=search_id, reply_channel=reply_channel)
 
 
+@shared_task(name="search.photo", acks_late=True, reject_on_worker_lost=True)
+def run_photo_search(search_id: int) -> None:
+    from webapp.search.services import search_photo_run
+
+    search_photo_run(search_id=search_id)
+
+
 @worker_process_init.connect(weak=False)
 def warm_search(**kwargs: Any) -> None:
     # Runs in each child after the fork (FAISS must not be loaded in the parent), so the first search
