@@ -36,7 +36,7 @@ def _assert_first_batch_fast(page: Any, received: list[dict[str, Any]]) -> None:
 
 
 def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
-    page: Any, stack: Stack, clip_factory: Callable[..., Path]
+    page: Any, stack: Stack, clip_factory: Callable[..., Path], tmp_path: Path
 ) -> None:
     # Other footage of the same street, uploaded through the API from a second camera outside the demo
     # gallery, so the search spans two videos, two cameras and two index shards.
@@ -107,6 +107,29 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     _, best = stack.api("GET", f"/api/tracklets/{results.first.get_attribute('data-tracklet')}/")
     assert best["start_s"] - 0.6 <= playing_at <= best["end_s"] + 1.0
     assert len(best["boxes"]) == best["frames"]
+    page.keyboard.press("Escape")
+
+    # Describe a person instead: first by the colour of their top, then by a photo of them.
+    colour = page.get_attribute("#results .result .attr[data-attribute=upper_colour]", "data-value")
+    page.goto(stack.url + "/search/describe/")
+    page.select_option("#search-filters select[name=upper_colour]", value=colour)
+    page.click("#search-filters button[name=describe]")
+    page.wait_for_selector("#describe-page[data-done='1']", timeout=60_000)
+    described = page.locator("#results-attr .result")
+    assert described.count() >= 1
+    assert described.first.locator(f".attr[data-attribute=upper_colour][data-value={colour}]").count() == 1
+
+    photo = tmp_path / "person.jpg"
+    photo.write_bytes(page.request.get(stack.url + best["thumbnail_url"]).body())
+    page.wait_for_selector("#search-filters button[name=upload]:not([disabled])")
+    page.set_input_files("#search-filters input[name=photo]", str(photo))
+    page.click("#search-filters button[name=upload]")
+    page.wait_for_selector("#describe-page[data-done='1']", timeout=120_000)
+    same = page.locator("#results .result")
+    assert same.count() >= 1
+    # The photo is of that person: they are among the first results of the same-outfit lane.
+    top = same.evaluate_all("els => els.slice(0, 3).map(e => e.dataset.tracklet)")
+    assert str(best["tracklet"]) in top
 
 
 @pytest.mark.parametrize("kind", ["empty", "text", "truncated"])
