@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from reid_engine.types import Hit
 from webapp.cameras.models import Camera
+from webapp.search.confidence import match_confidence
 from webapp.search.filters import AttributeCondition, SearchFilters, attribute_score, attributes_pass
 from webapp.search.shards import DEFAULT_SHARD, ShardKey
 from webapp.tracklets.models import Tracklet
@@ -118,19 +119,25 @@ def shard_tracklet_ids(key: ShardKey, rows: QuerySet[Tracklet] | None = None) ->
     return np.fromiter(ids, dtype=np.int64)
 
 
-def hit_cards(hits: Iterable[tuple[int, float, int]]) -> list[dict[str, Any]]:
-    """Result cards for ``(tracklet id, score, rank)`` hits, in the order given.
+def hit_cards(hits: Iterable[tuple[int, float, int]], *, lane: str = "same_outfit") -> list[dict[str, Any]]:
+    """Result cards for ``(tracklet id, score, rank)`` hits of one lane, in the order given.
 
+    Each card carries the raw ``score`` and, for the embedding lanes, ``confidence``: the calibrated
+    probability of a match for the embedder that made the tracklet's vector (None when uncalibrated).
     Tracklets deleted since the index was searched are left out.
     """
     hits = list(hits)
     rows = Tracklet.objects.select_related("camera", "video").filter(pk__in=[h[0] for h in hits])
     by_id = {t.pk: t for t in rows}
-    return [
-        {**tracklet_card(by_id[pk]), "score": round(score, 4), "rank": rank}
-        for pk, score, rank in hits
-        if pk in by_id
-    ]
+    cards = []
+    for pk, score, rank in hits:
+        t = by_id.get(pk)
+        if t is None:
+            continue
+        embedder = {"same_outfit": t.embedder, "clothes_change": t.identity_embedder}.get(lane)
+        confidence = match_confidence(embedder, score) if embedder else None
+        cards.append({**tracklet_card(t), "score": round(score, 4), "rank": rank, "confidence": confidence})
+    return cards
 
 
 def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
@@ -142,7 +149,7 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
     if record is None:
         return None
     lanes = {
-        lane: hit_cards((pk, score, rank) for rank, (pk, score) in enumerate(hits))
+        lane: hit_cards(((pk, score, rank) for rank, (pk, score) in enumerate(hits)), lane=lane)
         for lane, hits in (record.results or {}).items()
     }
     return {

@@ -129,6 +129,11 @@ class SearchHitSerializer(TrackletCardSerializer):
         "of the values described"
     )
     rank = serializers.IntegerField(help_text="0 for the best match")
+    confidence = serializers.FloatField(
+        allow_null=True,
+        help_text="calibrated probability that this is the person searched for (at even prior odds), fitted "
+        "per embedder on held-out people by reid calibrate; null in the attributes lane or when uncalibrated",
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return dict(instance)

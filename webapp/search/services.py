@@ -113,7 +113,7 @@ def search_stream(
             counts[lane] = 0
             results[lane] = [[h.item_id, round(h.score, 4)] for h in hits]
             for start in range(0, len(hits), batch_size):
-                cards = hit_cards((h.item_id, h.score, h.rank) for h in hits[start : start + batch_size])
+                cards = hit_cards(((h.item_id, h.score, h.rank) for h in hits[start : start + batch_size]), lane=lane)
                 if not cards:
                     continue
                 push({"type": "search.hits", "search": record.pk, "lane": lane, "hits": cards})
@@ -150,7 +150,7 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
     try:
         lanes: dict[str, list[dict[str, Any]]] = {}
         for lane, rank in rankers.items():
-            lanes[lane] = hit_cards((h.item_id, h.score, h.rank) for h in rank())
+            lanes[lane] = hit_cards(((h.item_id, h.score, h.rank) for h in rank()), lane=lane)
     except Exception:
         _mark_failed(record, "internal error while searching")
         raise

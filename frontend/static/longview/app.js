@@ -202,6 +202,12 @@
     ]);
   }
 
+  // A calibrated confidence reads as a chance of a match; a raw score is shown as such.
+  function matchLabel(h) {
+    if (h.confidence !== null && h.confidence !== undefined) return Math.round(100 * h.confidence) + "% match";
+    return "score " + h.score.toFixed(2);
+  }
+
   // One small swatch badge per estimated attribute ("upper: red 84%"), most likely value only.
   const ATTRIBUTE_LABELS = { upper_colour: "upper", lower_colour: "lower" };
   function attributeBadges(attributes) {
@@ -389,7 +395,7 @@
       const target = m.lane === "clothes_change" ? gridCc : grid;
       m.hits.forEach((h) => {
         const when = h.start_time.replace("T", " ").slice(0, 19);
-        const card = personCard(h, h.camera + " · " + when + " · " + (100 * h.score).toFixed(0) + "%");
+        const card = personCard(h, h.camera + " · " + when + " · " + matchLabel(h));
         card.dataset.score = String(h.score);
         card.dataset.camera = String(h.camera_id);
         card.dataset.lane = m.lane || "same_outfit";
@@ -465,7 +471,7 @@
         if (section.dataset.firstHitsMs === undefined) section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
         m.hits.forEach((h) => {
           const when = h.start_time.replace("T", " ").slice(0, 19);
-          const card = personCard(h, h.camera + " · " + when + " · " + (100 * h.score).toFixed(0) + "%");
+          const card = personCard(h, h.camera + " · " + when + " · " + matchLabel(h));
           card.dataset.score = String(h.score);
           card.dataset.lane = m.lane;
           card.classList.add("result");
