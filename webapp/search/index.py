@@ -174,6 +174,24 @@ def index_warm() -> list[ShardKey]:
     return index_loaded_shards()
 
 
+def index_rebuild() -> dict[str, dict[ShardKey, int]]:
+    """Throw away every snapshot and in-memory shard, rebuild all of them from the database and save
+    new snapshots; returns the vectors per shard of each lane."""
+    global _shards
+    for path in Path(settings.INDEX_DIR).glob("*.faiss"):
+        path.unlink()
+    _shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}
+    counts: dict[str, dict[ShardKey, int]] = {}
+    for lane in LANES:
+        counts[lane] = {}
+        for key, fingerprint in sorted(shard_fingerprints(lane).items()):
+            shard = _shards[lane].shard(key)
+            shard.prepare(fingerprint)
+            shard.save()
+            counts[lane][key] = fingerprint.count
+    return counts
+
+
 def index_loaded_shards(lane: str = "same_outfit") -> list[ShardKey]:
     """The shards of a lane this process has loaded, ascending."""
     return sorted(shard.key for shard in _shards[lane].loaded() if shard.index is not None)
