@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from django.contrib.auth.models import User
 
 from reid_engine.attributes.schema import COLOURS
-from tests.webapp.test_search_filters import BASE, World, build_world, make_investigator
+from tests.webapp.test_search_filters import BASE, World, _filters, build_world, make_investigator
 from tests.webapp.test_search_stream import _channel, _drain
 from webapp.core.exceptions import DomainError
 from webapp.search.models import SearchRecord
@@ -78,18 +78,6 @@ def brute_force_by_attributes(conditions: list[dict[str, Any]], k: int, filters:
     scores = np.asarray(rows, dtype=np.float64).mean(axis=1)
     order = np.lexsort((np.asarray(ids), -scores))[:k]
     return [(ids[i], float(scores[i])) for i in order]
-
-
-def _filters(world: World, spec: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if "cameras" in spec:
-        out["cameras"] = [world.cameras[c].pk for c in spec["cameras"]]
-    if "galleries" in spec:
-        out["galleries"] = [world.galleries[g].pk for g in spec["galleries"]]
-    for key in ("from", "to"):
-        if key in spec:
-            out[key] = spec[key].isoformat()
-    return out
 
 
 CONDITIONS = {
