@@ -32,6 +32,7 @@ from reid_engine.types import (
     EmbeddedTracklet,
     Frame,
     IngestResult,
+    PartialResult,
     Progress,
     Tracklet,
     Tracks,
@@ -46,6 +47,7 @@ SHIPPED_REID_MODEL = Path(__file__).resolve().parent / "weights" / "longview-rei
 """The clothes-invariant ReID model trained by ``reid train`` on SynthCC (docs/training.md)."""
 
 ProgressCallback = Callable[[Progress], None]
+PartialCallback = Callable[[PartialResult], None]
 # Frames kept in memory for crops of frames a tracker reports late (its backfill): ByteTrack's
 # defaults need one.
 _BACKFILL_FRAMES = 4
@@ -69,6 +71,9 @@ class PipelineConfig:
         identity_lane: also embed each tracklet with ``identity_embedder``, the clothes-invariant
             ReID model: the "possible change of clothes" search lane.
         identity_embedder: that model (by default the one shipped with the engine).
+        partial_every_s: with a partial-results callback, hand over the tracklets whose tracks
+            have ended every this many seconds of video, so they can be searched before the whole
+            video is done; 0 hands over nothing until the end.
     """
 
     sample_fps: float = 5.0
@@ -88,10 +93,13 @@ class PipelineConfig:
         default_factory=lambda: EmbedderConfig(kind="reid", checkpoint=str(SHIPPED_REID_MODEL))
     )
     limits: VideoLimits = field(default_factory=VideoLimits)
+    partial_every_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.sample_fps <= 0:
             raise ValueError("sample_fps must be positive")
+        if self.partial_every_s < 0:
+            raise ValueError("partial_every_s must be >= 0")
         if self.best_k < 1 or self.min_track_frames < 1 or self.batch_frames < 1:
             raise ValueError("best_k, min_track_frames and batch_frames must be at least 1")
 
@@ -116,7 +124,11 @@ class Pipeline:
     """
 
     def __init__(
-        self, config: PipelineConfig, detector: Detector, embedder: Embedder, identity_embedder: Embedder | None = None
+        self,
+        config: PipelineConfig,
+        detector: Detector,
+        embedder: Embedder,
+        identity_embedder: Embedder | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -129,6 +141,7 @@ class Pipeline:
         *,
         progress: ProgressCallback | None = None,
         proxy_path: str | Path | None = None,
+        on_partial: PartialCallback | None = None,
     ) -> IngestResult:
         """Ingest one video file.
 
@@ -137,6 +150,10 @@ class Pipeline:
             progress: called with :class:`Progress` reports, at most a few times per second.
             proxy_path: when given, the analysed frames are also written there as a small H.264 mp4
                 with the source's timestamps, for review in a browser.
+            on_partial: called during the analysis (every ``partial_every_s`` seconds of video)
+                with the tracklets whose tracks have ended since the last call. Their crops are
+                embedded once: the final result reuses those vectors, so a tracklet that the end of
+                the video leaves alone comes back identical.
 
         Returns:
             The embedded tracklets and decode statistics.
@@ -165,26 +182,36 @@ class Pipeline:
             else None
         )
         sampled: list[tuple[int, float]] = []
+        # Crop vectors by the crop's tie-breaker, shared by the partial hand-overs and the end.
+        vectors: dict[int, np.ndarray] = {}
+        identity: dict[int, np.ndarray] = {}
+        partial = (
+            _Partials(on_partial, cfg.partial_every_s, vectors, identity)
+            if on_partial is not None and cfg.partial_every_s > 0
+            else None
+        )
         try:
-            self._detect_and_track(frames, clock, tracker, tracks, report, info, proxy, sampled)
+            self._detect_and_track(frames, clock, tracker, tracks, report, info, proxy, sampled, partial)
         finally:
             if proxy is not None:
                 proxy.close()
         candidates = [(track_id, acc) for track_id, acc in sorted(tracks.items()) if acc.best]
         report.emit(Progress(stage="embed", fraction=0.9, message=f"embedding {len(candidates)} tracks"))
         with clock("embed"):
-            vectors = self._embed_crops(acc for _, acc in candidates)
+            self._embed_crops((acc for _, acc in candidates), cache=vectors)
         with clock("track"):
             merged = self._relink(candidates, vectors)
         with clock("embed"):
-            identity = (
-                self._embed_crops((acc for _, acc in merged), self.identity_embedder)
-                if self.identity_embedder
-                else {}
-            )
+            if self.identity_embedder:
+                self._embed_crops((acc for _, acc in merged), self.identity_embedder, cache=identity)
         with clock("track"):
             embedded = self._finish_all(
-                merged, vectors, identity, sampled, frames_width(info), frames_height(info)
+                merged,
+                vectors,
+                identity if self.identity_embedder else None,
+                sampled,
+                frames_width(info),
+                frames_height(info),
             )
         warnings = []
         if stats.frames_skipped:
@@ -213,6 +240,7 @@ class Pipeline:
         info: VideoInfo,
         proxy: ProxyWriter | None,
         sampled: list[tuple[int, float]],
+        partial: _Partials | None = None,
     ) -> None:
         counter = 0
         # The last few frames and their detections, for the crops of frames a track is confirmed
@@ -248,6 +276,50 @@ class Pipeline:
                     message=f"{last.pts_s:.0f}s of {info.duration_s:.0f}s analysed, {len(tracks)} tracks",
                 ),
                 weight_done=min(1.0, last.pts_s / info.duration_s),
+            )
+            if partial is not None and last.pts_s - partial.last_s >= partial.every_s:
+                partial.last_s = last.pts_s
+                with clock("embed"):
+                    self._hand_over(partial, tracker, tracks, sampled, info, last.pts_s)
+
+    def _hand_over(
+        self,
+        partial: _Partials,
+        tracker: Tracker,
+        tracks: dict[int, _TrackAccumulator],
+        sampled: list[tuple[int, float]],
+        info: VideoInfo,
+        analysed_s: float,
+    ) -> None:
+        """Finish, embed and hand over the tracks the tracker has let go of since the last time."""
+        live = tracker.live_ids()
+        ended = [
+            (track_id, acc)
+            for track_id, acc in sorted(tracks.items())
+            if track_id not in live and track_id not in partial.done and acc.best
+        ]
+        if not ended:
+            return
+        partial.done.update(track_id for track_id, _ in ended)
+        self._embed_crops((acc for _, acc in ended), cache=partial.vectors)
+        if self.identity_embedder:
+            self._embed_crops((acc for _, acc in ended), self.identity_embedder, cache=partial.identity)
+        out = self._finish_all(
+            ended,
+            partial.vectors,
+            partial.identity if self.identity_embedder else None,
+            sampled,
+            frames_width(info),
+            frames_height(info),
+        )
+        if out:
+            partial.callback(
+                PartialResult(
+                    tracklets=tuple(out),
+                    embedder=self.embedder.name,
+                    identity_embedder=self.identity_embedder.name if self.identity_embedder else None,
+                    analysed_s=analysed_s,
+                )
             )
 
     def _accumulate(
@@ -303,14 +375,19 @@ class Pipeline:
         return counter
 
     def _embed_crops(
-        self, accs: Iterable[_TrackAccumulator], embedder: Embedder | None = None
-    ) -> dict[int, np.ndarray]:
-        """Embed every kept crop; keyed by the crop's unique tie-breaker in the ``best`` heaps."""
-        items = [item for acc in accs for item in acc.best]
+        self,
+        accs: Iterable[_TrackAccumulator],
+        embedder: Embedder | None = None,
+        *,
+        cache: dict[int, np.ndarray],
+    ) -> None:
+        """Embed every kept crop not in ``cache`` yet, into it, keyed by the crop's unique
+        tie-breaker in the ``best`` heaps."""
+        items = [item for acc in accs for item in acc.best if item[1] not in cache]
         if not items:
-            return {}
+            return
         vectors = (embedder or self.embedder).embed([item[2].image for item in items])
-        return {item[1]: vector for item, vector in zip(items, vectors, strict=True)}
+        cache.update({item[1]: vector for item, vector in zip(items, vectors, strict=True)})
 
     def _relink(
         self, candidates: list[tuple[int, _TrackAccumulator]], vectors: dict[int, np.ndarray]
@@ -345,7 +422,7 @@ class Pipeline:
         self,
         tracks: list[tuple[int, _TrackAccumulator]],
         vectors: dict[int, np.ndarray],
-        identity: dict[int, np.ndarray],
+        identity: dict[int, np.ndarray] | None,
         sampled: list[tuple[int, float]],
         width: int,
         height: int,
@@ -373,7 +450,7 @@ class Pipeline:
                     embedding=_track_embedding(acc, vectors),
                     thumbnail=make_thumbnail(tracklet.best_crops[0].image, cfg.thumbnail_height),
                     attributes=colour_attributes(tracklet.best_crops) if cfg.colour_names else {},
-                    identity_embedding=_track_embedding(acc, identity) if identity else None,
+                    identity_embedding=_track_embedding(acc, identity) if identity is not None else None,
                 )
             )
         out.sort(key=lambda e: (e.tracklet.start_s, e.tracklet.track_id))
@@ -390,6 +467,18 @@ class Pipeline:
             scores=np.asarray(acc.scores, dtype=np.float32)[order],
             best_crops=best,
         )
+
+
+@dataclass
+class _Partials:
+    """State of the partial hand-overs during one run."""
+
+    callback: PartialCallback
+    every_s: float
+    vectors: dict[int, np.ndarray]
+    identity: dict[int, np.ndarray]
+    last_s: float = 0.0
+    done: set[int] = field(default_factory=set)
 
 
 def build_pipeline(config: PipelineConfig, *, device: str = "cpu", data_dir: str | Path) -> Pipeline:

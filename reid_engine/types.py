@@ -181,6 +181,26 @@ class EmbeddedTracklet:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialResult:
+    """Tracklets of a video still being ingested whose tracks have ended.
+
+    They are final as far as the tracker goes; the end of the video may still re-link one with a
+    later track of the same person, so the video's :class:`IngestResult` supersedes them.
+
+    Attributes:
+        tracklets: embedded tracklets, ordered by start time.
+        embedder: name of the embedding model.
+        identity_embedder: name of the clothes-invariant model, or None when that lane is off.
+        analysed_s: how far into the video the analysis has got, in seconds.
+    """
+
+    tracklets: tuple[EmbeddedTracklet, ...]
+    embedder: str
+    identity_embedder: str | None
+    analysed_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     """A progress report from a long-running engine call.
 

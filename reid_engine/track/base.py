@@ -28,6 +28,13 @@ class Tracker(Protocol):
         """Forget all tracks, e.g. before the next video."""
         ...
 
+    def live_ids(self) -> set[int]:
+        """Ids of the confirmed tracks that a later update may still extend.
+
+        A confirmed id missing from this set is finished: no later frame will carry it.
+        """
+        ...
+
     def take_backfill(self) -> list[Tracks]:
         """Earlier frames of the tracks the latest update confirmed, each reported once.
 

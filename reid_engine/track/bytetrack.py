@@ -126,6 +126,10 @@ class ByteTracker:
         self._tracks = []
         self._backfill = []
 
+    def live_ids(self) -> set[int]:
+        """Ids of the confirmed tracks still held (tracked, or lost within ``track_buffer``)."""
+        return {t.track_id for t in self._tracks if t.state is not _State.TENTATIVE}
+
     def take_backfill(self) -> list[Tracks]:
         """The earlier frames of the tracks the latest update confirmed, each reported once.
 

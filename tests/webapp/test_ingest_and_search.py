@@ -28,7 +28,11 @@ def _models_in_data_dir(settings: Any, tmp_path: Path, data_dir: Path) -> None:
 
 def _queued_video(camera: Any, path: Path) -> Video:
     video = services.video_upload_create(
-        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now()
+        user=None,
+        camera=camera,
+        filename=path.name,
+        size_bytes=path.stat().st_size,
+        recorded_at=timezone.now(),
     )
     shutil.copyfile(path, video.file_path)
     Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)
@@ -142,3 +146,82 @@ def test_a_failure_while_storing_results_ends_the_job_as_failed_not_processing(
     video.refresh_from_db()
     assert video.status == "failed"
     assert "internal error" in video.error
+
+
+# Committed transactions: the index rebuilds shards in a background thread, which must see the rows.
+@pytest.mark.django_db(transaction=True)
+def test_people_are_searchable_while_their_video_is_still_being_ingested(
+    camera: Any, clip_factory: Callable[..., Path], investigator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from webapp.search.index import index_wait_for_rebuilds, shard_fingerprints
+
+    # This test runs the ingest itself, in-process: nothing goes to the queue.
+    monkeypatch.setattr(services, "video_ingest_start", lambda **kwargs: None)
+    video = _queued_video(camera, clip_factory(0.0, 12.0))
+    group_channel = async_to_sync(get_channel_layer().new_channel)()
+    async_to_sync(get_channel_layer().group_add)(f"video-{video.pk}", group_channel)
+    seen: list[dict[str, Any]] = []
+    original = services._PartialStore.__call__
+
+    def store_then_search(self: Any, partial: Any) -> None:
+        original(self, partial)
+        # What an investigator sees at this moment: the video is still being analysed...
+        status = Video.objects.get(pk=video.pk).status
+        stored = list(Tracklet.objects.filter(video=video).order_by("pk"))
+        entry: dict[str, Any] = {"status": status, "stored": {t.pk for t in stored}, "found": set()}
+        if len(stored) >= 2:
+            # ...and a search by one of the people stored so far already finds the others.
+            query = stored[0]
+            record = SearchRecord.objects.create(
+                user=investigator,
+                query_tracklet=query,
+                query_description="q",
+                params={"tracklet": query.pk, "k": 48},
+            )
+            channel = async_to_sync(get_channel_layer().new_channel)()
+            search_run(search_id=record.pk, reply_channel=channel)
+            entry["found"] = {
+                h["tracklet"]
+                for m in _drain(channel)
+                if m.get("lane") == "same_outfit"
+                for h in m.get("hits", [])
+            }
+            entry["query"] = query.pk
+        seen.append(entry)
+
+    monkeypatch.setattr(services._PartialStore, "__call__", store_then_search)
+    services.video_ingest_run(video_id=video.pk)
+    video.refresh_from_db()
+    assert video.status == "done", video.error
+
+    assert seen, "nothing was stored before the video was done"
+    assert all(e["status"] == "processing" for e in seen)
+    searched = [e for e in seen if "query" in e]
+    assert searched, f"never two people stored mid-ingest: {seen}"
+    for e in searched:
+        assert e["found"] == e["stored"] - {e["query"]}
+    events = [m for m in _drain(group_channel) if m["type"] == "ingest.people"]
+    assert [m["people"] for m in events] == [len(e["stored"]) for e in seen]
+
+    # The final result keeps the rows it agrees with (same ids, so shown hits stay valid) and
+    # holds each person once; the index holds exactly the database's rows.
+    final = list(Tracklet.objects.filter(video=video))
+    track_ids = [t.track_id for t in final]
+    assert len(track_ids) == len(set(track_ids))
+    assert seen[-1]["stored"] & {t.pk for t in final}, (seen, [(t.pk, t.track_id) for t in final])
+    total = Tracklet.objects.count()
+    assert sum(f.count for f in shard_fingerprints().values()) == total
+    # A row the end replaced (a re-linked track) means a deletion: the shard rebuilds in the background.
+    index_wait_for_rebuilds(timeout=60)
+    record = SearchRecord.objects.create(
+        user=investigator,
+        query_tracklet=final[0],
+        query_description="q",
+        params={"tracklet": final[0].pk, "k": 48},
+    )
+    channel = async_to_sync(get_channel_layer().new_channel)()
+    search_run(search_id=record.pk, reply_channel=channel)
+    hits = [
+        h["tracklet"] for m in _drain(channel) if m.get("lane") == "same_outfit" for h in m.get("hits", [])
+    ]
+    assert sorted(hits) == sorted(t.pk for t in Tracklet.objects.exclude(pk=final[0].pk))

@@ -1,6 +1,6 @@
 """Every push to browsers goes through here, so the websocket message contract lives in one place.
 
-Messages are JSON objects with a ``type``: ``ingest.progress``, ``ingest.done``, ``ingest.failed``,
+Messages are JSON objects with a ``type``: ``ingest.progress``, ``ingest.people``, ``ingest.done``, ``ingest.failed``,
 ``search.hits``, ``search.done``, ``search.failed`` (see the README for their fields).
 """
 

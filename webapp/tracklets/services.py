@@ -19,16 +19,12 @@ def _thumb_dir(video: Video):  # type: ignore[no-untyped-def]
     return settings.MEDIA_ROOT / "thumbs" / str(video.storage_key)
 
 
-def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
-    """Replace the video's tracklets with those of ``result`` (an engine ``IngestResult``).
-
-    Re-running an ingest therefore overwrites rather than duplicates: rows are unique per
-    (video, track id) and thumbnails have deterministic names.
-    """
+def _rows(*, video: Video, items: Any, embedder: str, identity_embedder: str | None) -> list[Tracklet]:
+    """Unsaved rows for engine ``EmbeddedTracklet`` items, their thumbnails written to disk."""
     thumb_dir = _thumb_dir(video)
     thumb_dir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for item in result.tracklets:
+    for item in items:
         t = item.tracklet
         cv2.imwrite(
             str(thumb_dir / f"{t.track_id}.jpg"),
@@ -36,7 +32,11 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
             [cv2.IMWRITE_JPEG_QUALITY, 90],
         )
         boxes = np.concatenate(
-            [t.frame_indices[:, None].astype(np.float64), t.timestamps_s[:, None], t.boxes_xyxy.astype(np.float64)],
+            [
+                t.frame_indices[:, None].astype(np.float64),
+                t.timestamps_s[:, None],
+                t.boxes_xyxy.astype(np.float64),
+            ],
             axis=1,
         )
         rows.append(
@@ -51,7 +51,7 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
                 num_frames=int(t.frame_indices.shape[0]),
                 boxes=[[int(r[0]), round(r[1], 3), *(round(v, 1) for v in r[2:])] for r in boxes.tolist()],
                 embedding=item.embedding.astype(np.float32).tobytes(),
-                embedder=result.embedder,
+                embedder=embedder,
                 quality=float(t.best_crops[0].quality) if t.best_crops else 0.0,
                 attributes=dict(getattr(item, "attributes", {}) or {}),
                 identity_embedding=(
@@ -59,12 +59,66 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
                     if getattr(item, "identity_embedding", None) is not None
                     else None
                 ),
-                identity_embedder=getattr(result, "identity_embedder", None) or "",
+                identity_embedder=identity_embedder or "",
             )
         )
+    return rows
+
+
+def _same(old: Tracklet, new: Tracklet) -> bool:
+    """Whether a stored row already says what ``new`` says (so it can stay, id and all)."""
+    old_identity = None if old.identity_embedding is None else bytes(old.identity_embedding)
+    return (
+        bytes(old.embedding) == bytes(new.embedding)
+        and old_identity == new.identity_embedding
+        and old.boxes == new.boxes
+        and old.attributes == new.attributes
+        and old.embedder == new.embedder
+        and old.identity_embedder == new.identity_embedder
+    )
+
+
+def tracklets_add_partial(*, video: Video, partial: Any) -> list[Tracklet]:
+    """Store the tracklets an ingest still running has handed over (an engine ``PartialResult``).
+
+    They are searchable at once; the video's final result then keeps them as they are or
+    replaces them (see :func:`tracklets_replace_for_video`). A track id stored already (an earlier
+    attempt at the same video) is replaced.
+    """
+    rows = _rows(
+        video=video,
+        items=partial.tracklets,
+        embedder=partial.embedder,
+        identity_embedder=partial.identity_embedder,
+    )
     with transaction.atomic():
-        Tracklet.objects.filter(video=video).delete()
+        Tracklet.objects.filter(video=video, track_id__in=[r.track_id for r in rows]).delete()
         Tracklet.objects.bulk_create(rows)
+    return list(Tracklet.objects.filter(video=video, track_id__in=[r.track_id for r in rows]))
+
+
+def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
+    """Make the video's tracklets those of ``result`` (an engine ``IngestResult``).
+
+    Re-running an ingest therefore overwrites rather than duplicates: rows are unique per
+    (video, track id) and thumbnails have deterministic names. A row stored earlier (handed over
+    while the video was being analysed) that the result repeats exactly keeps its id, so a search
+    that already showed it stays valid; rows the result changed or dropped (a track re-linked into
+    another) are replaced or deleted.
+    """
+    rows = _rows(
+        video=video,
+        items=result.tracklets,
+        embedder=result.embedder,
+        identity_embedder=getattr(result, "identity_embedder", None),
+    )
+    with transaction.atomic():
+        stored = {t.track_id: t for t in Tracklet.objects.select_for_update().filter(video=video)}
+        keep = {r.track_id for r in rows if r.track_id in stored and _same(stored[r.track_id], r)}
+        Tracklet.objects.filter(video=video).exclude(track_id__in=keep).delete()
+        Tracklet.objects.bulk_create([r for r in rows if r.track_id not in keep])
+    for track_id in stored.keys() - {r.track_id for r in rows}:
+        (_thumb_dir(video) / f"{track_id}.jpg").unlink(missing_ok=True)
     return list(Tracklet.objects.filter(video=video).order_by("start_s", "track_id"))
 
 

@@ -68,7 +68,9 @@ def video_upload_append(*, video: Video, start: int, stream: IO[bytes], length: 
             to resume from), 400 for a chunk past the declared size or a file that is not a video.
     """
     if video.status != Video.Status.UPLOADING:
-        raise DomainError(f"this upload is already {video.status}", status_code=409, offset=video.upload_offset)
+        raise DomainError(
+            f"this upload is already {video.status}", status_code=409, offset=video.upload_offset
+        )
     if start != video.upload_offset:
         raise DomainError(
             f"expected the chunk at byte {video.upload_offset}, got {start}",
@@ -97,9 +99,7 @@ def video_upload_append(*, video: Video, start: int, stream: IO[bytes], length: 
     return video
 
 
-def video_upload_file(
-    *, user: Any, camera: Camera, upload: Any, recorded_at: datetime
-) -> Video:
+def video_upload_file(*, user: Any, camera: Camera, upload: Any, recorded_at: datetime) -> Video:
     """Accept a whole file in one request (API clients); same checks as a chunked upload."""
     video = video_upload_create(
         user=user, camera=camera, filename=upload.name, size_bytes=upload.size, recorded_at=recorded_at
@@ -166,10 +166,15 @@ def video_ingest_run(*, video_id: int) -> None:
     reporter = _IngestProgress(video)
     video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        result = engine.get_pipeline().run(video.file_path, progress=reporter, proxy_path=video.proxy_path)
+        result = engine.get_pipeline().run(
+            video.file_path, progress=reporter, proxy_path=video.proxy_path, on_partial=_PartialStore(video)
+        )
         if not Video.objects.filter(pk=video.pk).exists():
             return
         tracklets = _store_result(video=video, result=result)
+    except _VideoGone:
+        logger.info("video %s was deleted during ingestion; stopped", video.pk)
+        return
     except ReidEngineError as exc:
         video_ingest_fail(video=video, reason=str(exc))
         return
@@ -177,7 +182,9 @@ def video_ingest_run(*, video_id: int) -> None:
         # Whatever broke (a model, the database), the job must end as failed with a reason, never
         # stay "processing" for ever; the task still raises so the error is logged with its trace.
         logger.exception("ingest of video %s crashed", video.pk)
-        video_ingest_fail(video=video, reason="internal error while processing; the administrators were notified")
+        video_ingest_fail(
+            video=video, reason="internal error while processing; the administrators were notified"
+        )
         raise
     engine.index_add_tracklets(tracklets)
     push_to_group(
@@ -225,6 +232,38 @@ def video_delete(*, video: Video) -> None:
     video.file_path.unlink(missing_ok=True)
     video.proxy_path.unlink(missing_ok=True)
     video.delete()
+
+
+class _VideoGone(Exception):
+    """The video was deleted while it was being ingested."""
+
+
+class _PartialStore:
+    """Stores and indexes the tracklets an ingest hands over before it ends: searchable at once."""
+
+    def __init__(self, video: Video) -> None:
+        self.video = video
+
+    def __call__(self, partial: Any) -> None:
+        from webapp.core import engine
+        from webapp.tracklets.models import Tracklet
+        from webapp.tracklets.services import tracklets_add_partial
+
+        with transaction.atomic():
+            # Locking the video row keeps a concurrent deletion from leaving orphans behind.
+            if not Video.objects.select_for_update().filter(pk=self.video.pk).exists():
+                raise _VideoGone
+            rows = tracklets_add_partial(video=self.video, partial=partial)
+        engine.index_add_tracklets(rows)
+        push_to_group(
+            video_group(self.video.pk),
+            {
+                "type": "ingest.people",
+                "video": self.video.pk,
+                "people": Tracklet.objects.filter(video=self.video).count(),
+                "analysed_s": round(partial.analysed_s, 1),
+            },
+        )
 
 
 class _IngestProgress:

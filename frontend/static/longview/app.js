@@ -107,6 +107,11 @@
       renderStatus(row.querySelector(".status"), status, opts);
       if (opts.people !== undefined) row.querySelector(".people").textContent = opts.people;
     });
+    // People whose tracks have ended are stored (and searchable) before the whole video is done.
+    events.on("ingest.people", (m) => {
+      const row = table.querySelector('tr[data-video="' + m.video + '"]');
+      if (row) row.querySelector(".people").textContent = m.people + " so far";
+    });
 
     const form = document.getElementById("upload-form");
     if (!form) return;

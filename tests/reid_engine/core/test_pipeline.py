@@ -10,7 +10,7 @@ import pytest
 
 from reid_engine.config import load_config
 from reid_engine.pipeline import PipelineConfig, build_pipeline, crop_quality
-from reid_engine.types import Progress
+from reid_engine.types import PartialResult, Progress
 from reid_engine.video import iter_frames
 
 pytestmark = pytest.mark.slow
@@ -55,6 +55,49 @@ def test_pipeline_finds_tracks_with_keypoints_and_writes_a_playable_review_video
     frames = list(iter_frames(proxy))
     assert len(frames) == result.frames_decoded
     assert frames[-1].pts_s == pytest.approx(result.tracklets[-1].tracklet.timestamps_s.max(), abs=0.5)
+
+
+def test_tracklets_whose_tracks_ended_are_handed_over_mid_run_and_the_result_agrees(
+    clip_factory: Callable[..., Path], data_dir: Path
+) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    config = load_config(PipelineConfig, None, ["sample_fps=3", "partial_every_s=2"])
+    pipeline = build_pipeline(config, data_dir=data_dir)
+    partials: list[PartialResult] = []
+    result = pipeline.run(clip_factory(0.0, 12.0), on_partial=partials.append)
+
+    assert partials, "no tracklet was handed over before the end of the video"
+    handed = [e for p in partials for e in p.tracklets]
+    ids = [e.tracklet.track_id for e in handed]
+    assert len(ids) == len(set(ids)), "a tracklet was handed over twice"
+    for p in partials:
+        assert p.analysed_s < result.video.duration_s
+        assert p.embedder == result.embedder
+        assert p.identity_embedder == result.identity_embedder
+        for e in p.tracklets:
+            # Handed over only once the tracker let go of it, so the track ended before that point.
+            assert e.tracklet.end_s < p.analysed_s
+            assert e.identity_embedding is not None
+
+    final = {e.tracklet.track_id: e for e in result.tracklets}
+    unchanged = 0
+    for e in handed:
+        t = e.tracklet
+        if t.track_id in final and np.array_equal(final[t.track_id].tracklet.frame_indices, t.frame_indices):
+            # Nothing joined it at the end: the stored vectors stay valid, bit for bit.
+            mine = final[t.track_id]
+            assert np.array_equal(mine.embedding, e.embedding)
+            assert mine.identity_embedding is not None
+            assert e.identity_embedding is not None
+            assert np.array_equal(mine.identity_embedding, e.identity_embedding)
+            assert mine.attributes == e.attributes
+            unchanged += 1
+        else:
+            # Re-linking at the end joined it with another track of the same person.
+            assert any(np.isin(t.frame_indices, f.tracklet.frame_indices).all() for f in result.tracklets)
+    assert unchanged >= 1
 
 
 def test_crop_quality_prefers_complete_keypoints() -> None:
