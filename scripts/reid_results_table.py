@@ -9,9 +9,10 @@ and written to ``OUT/results.md`` with the raw numbers in ``OUT/results.json``.
         [--config reid_engine/configs/sweep.toml] [--set optim.epochs=24 …] [--methods baseline cal ifd …] \
         [--jobs 2]
 
-The default methods are the strong baseline, CAL, each seed method alone, the shipped combination
-(CAL + IFD) and its ablations: each IFD term switched off in turn (removing CAL or IFD altogether
-gives the "ifd" and "cal" rows). ``--methods`` also knows the all-module combination and its
+The default methods are the strong baseline, CAL, each seed method alone and the shipped
+combination (CAL + IFD); its module ablations are the "ifd" (without CAL) and "cal" (without IFD)
+rows. ``--methods`` also knows finer ablations (``shipped-no-transfer``, ``shipped-no-bias``,
+``shipped-no-contrast``: one IFD term switched off), the all-module combination and its
 leave-one-out ablations. ``--jobs N`` trains N runs at once, one CPU thread each.
 """
 
@@ -42,7 +43,7 @@ METHODS: dict[str, list[str]] = {
     "shipped-no-contrast": [*SHIPPED, "--set", "method.ifd.contrast_weight=0.0"],
     "combination": ["--set", f"method.modules={COMBINATION!r}", "--set", "method.classifier='cosine'"],
 }
-DEFAULT_METHODS = [m for m in METHODS if m != "combination"]
+DEFAULT_METHODS = ["baseline", "cal", "ifd", "mbnet", "pgfl_kd", "mtdf", "shipped"]
 # Ablations: the combination without one module at a time.
 for _m in COMBINATION:
     _rest = [x for x in COMBINATION if x != _m]

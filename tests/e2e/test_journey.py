@@ -35,6 +35,18 @@ def _assert_first_batch_fast(page: Any, received: list[dict[str, Any]]) -> None:
     assert first_ms < 300.0, f"the first results took {first_ms:.0f} ms to reach the page"
 
 
+def _assert_first_ranked_then_refined(page: Any, received: list[dict[str, Any]], lane: str, selector: str) -> None:
+    """The lane's first ranking streamed best first, then its refined list replaced it on the page."""
+    first = [h["score"] for m in received if m["type"] == "search.hits" and m["lane"] == lane for h in m["hits"]]
+    assert first, f"no {lane} hits"
+    assert first == sorted(first, reverse=True)
+    refined = [m for m in received if m["type"] == "search.refined" and m["lane"] == lane]
+    assert len(refined) == 1, f"expected one refined {lane} list"
+    shown = page.locator(selector).evaluate_all("els => els.map(e => Number(e.dataset.tracklet))")
+    assert shown == [h["tracklet"] for h in refined[0]["hits"]]
+    assert [m for m in received if m["type"] == "search.done"][-1]["refined"] is True
+
+
 def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     page: Any, stack: Stack, clip_factory: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -72,13 +84,14 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     page.wait_for_selector("#search-page[data-done='1']", timeout=60_000)
     results = page.locator("#results .result")
     assert results.count() >= 1
-    scores = [float(s) for s in results.evaluate_all("els => els.map(e => e.dataset.score)")]
-    assert scores == sorted(scores, reverse=True)
     types = [m["type"] for m in received if m["type"].startswith("search.")]
     assert types[0] == "search.started"
     assert types[-1] == "search.done"
-    assert "search.hits" in types
+    assert types.index("search.hits") < types.index("search.refined")
     _assert_first_batch_fast(page, received)
+    # The page refines by default: each lane's re-ranked list follows its first ranking.
+    _assert_first_ranked_then_refined(page, received, "same_outfit", "#results .result")
+    _assert_first_ranked_then_refined(page, received, "clothes_change", "#results-cc .result")
     # The second lane ranks the same footage with the clothes-invariant model shipped with the engine.
     second = page.locator("#results-cc .result")
     assert second.count() >= 1
@@ -97,8 +110,17 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     narrowed = results.locator("span").all_inner_texts()
     assert 1 <= len(narrowed) < everyone
     assert all(text.startswith("Square north · ") for text in narrowed)
+    _assert_first_ranked_then_refined(page, received, "same_outfit", "#results .result")
+
+    # Without refinement the page shows the first ranking, best first.
+    received.clear()
+    page.uncheck("#search-filters input[name=refine]")
+    page.click("#search-filters button[type=submit]")
+    page.wait_for_selector("#search-page[data-done='1']", timeout=60_000)
+    assert not [m for m in received if m["type"] == "search.refined"]
     scores = [float(s) for s in results.evaluate_all("els => els.map(e => e.dataset.score)")]
     assert scores == sorted(scores, reverse=True)
+    assert len(scores) == len(narrowed)
 
     # Play the best match: the review video seeks to the person and draws their box over it.
     results.first.locator("button.play").click()

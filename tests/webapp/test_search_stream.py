@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -15,7 +16,9 @@ from tests.webapp.test_search_filters import BASE, World, brute_force, build_wor
 from webapp.core.exceptions import DomainError
 from webapp.search import index
 from webapp.search.models import SearchRecord
-from webapp.search.services import search_run, search_start, search_warm
+from webapp.search.serializers import search_query_from
+from webapp.search.services import refine_config, search_now, search_run, search_start, search_warm
+from webapp.tracklets.models import Tracklet
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +76,52 @@ def test_filtered_search_streams_the_brute_force_ranking_in_batches_and_times_th
     assert 0 <= done["first_batch_ms"] == record.first_batch_ms < 60_000
 
 
+def test_a_refined_search_streams_the_first_ranking_then_the_re_ranked_candidates(
+    world: World, investigator: User
+) -> None:
+    from reid_engine.index.refine import refine_ranking
+
+    query = world.tracklets["B"][0]
+    filters = {"galleries": [world.galleries["Station"].pk], "to": BASE.replace(hour=10, minute=5).isoformat()}
+    channel = _channel()
+    record = search_start(
+        user=investigator, tracklet_id=query.pk, k=12, reply_channel=channel, filters=filters, refine=True
+    )
+    search_run(search_id=record.pk, reply_channel=channel)
+    messages = _drain(channel)
+    # The first ranking streams as usual (the clothes-change lane is empty: no identity vectors
+    # here), then the refined list, then done.
+    assert [m["type"] for m in messages] == ["search.hits", "search.hits", "search.refined", "search.done"]
+    assert [h["tracklet"] for m in messages[:2] for h in m["hits"]] == brute_force(query, 12, filters)
+    refined = messages[2]
+    assert refined["lane"] == "same_outfit"
+
+    # The second pass worked out here over the brute-force candidates and the database's vectors.
+    config = refine_config()
+    candidates = brute_force(query, max(12, config.candidates), filters)
+    vectors = np.stack([Tracklet.objects.get(pk=pk).embedding_array() for pk in candidates])
+    want_ids, want_scores = refine_ranking(query.embedding_array(), np.asarray(candidates), vectors, 12, config)
+    got = [h["tracklet"] for h in refined["hits"]]
+    assert got == want_ids.tolist()
+    assert got != brute_force(query, 12, filters), "the second pass changed nothing here"
+    assert [h["score"] for h in refined["hits"]] == pytest.approx(want_scores.tolist(), abs=1e-4)
+    assert [h["rank"] for h in refined["hits"]] == list(range(12))
+    assert set(got) <= set(brute_force(query, 10**6, filters))  # every refined hit passes the filters
+
+    done = messages[-1]
+    assert done["refined"] is True
+    assert done["lanes"] == {"same_outfit": 12, "clothes_change": 0}
+    record.refresh_from_db()
+    assert [pk for pk, _ in record.results["same_outfit"]] == got
+
+    # The REST search returns the same final list.
+    rest = search_now(
+        user=investigator, query=search_query_from({"tracklet": query.pk, "k": 12, "filters": filters, "refine": True})
+    )
+    assert rest["refine"] is True
+    assert [h["tracklet"] for h in rest["lanes"]["same_outfit"]] == got
+
+
 def test_search_with_no_match_ends_with_done_and_no_first_batch(world: World, investigator: User) -> None:
     channel = _channel()
     filters = {"galleries": [world.galleries["Harbour"].pk], "cameras": [world.cameras["A"].pk]}
@@ -87,6 +136,7 @@ def test_search_with_no_match_ends_with_done_and_no_first_batch(world: World, in
             "count": 0,
             "lanes": {"same_outfit": 0, "clothes_change": 0},
             "first_batch_ms": None,
+            "refined": False,
         }
     ]
 

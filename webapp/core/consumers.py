@@ -90,6 +90,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             k=k,
             filters=content.get("filters"),
             attributes=content.get("attributes"),
+            refine=content.get("refine", False),
             reply_channel=self.channel_name,
         )
         await self.send_json({"type": "search.started", "search": record.pk, "tracklet": tracklet_id})

@@ -115,6 +115,8 @@ class SearchQuery:
         attributes: the description a search without a person ranks by (their ``min_probability``
             is not used); empty for a person search.
         photo: the stored name of an uploaded photo of the person, for a search by photo.
+        refine: re-rank each lane's candidates (query expansion, k-reciprocal re-ranking) after
+            the first ranking; a search by description has nothing to refine.
     """
 
     tracklet: int | None
@@ -122,6 +124,7 @@ class SearchQuery:
     filters: SearchFilters = field(default_factory=SearchFilters)
     attributes: tuple[AttributeCondition, ...] = ()
     photo: str | None = None
+    refine: bool = False
 
     def __post_init__(self) -> None:
         if sum((self.tracklet is not None, bool(self.attributes), self.photo is not None)) != 1:

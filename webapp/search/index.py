@@ -37,7 +37,8 @@ _BATCH = 5000
 
 
 LANES: tuple[str, ...] = ("same_outfit", "clothes_change")
-_COLUMN = {"same_outfit": "embedding", "clothes_change": "identity_embedding"}
+COLUMNS = {"same_outfit": "embedding", "clothes_change": "identity_embedding"}
+"""The ``Tracklet`` field each lane indexes."""
 
 
 def lane_rows(lane: str) -> QuerySet[Tracklet]:
@@ -52,7 +53,7 @@ class DatabaseSource:
 
     def __init__(self, lane: str) -> None:
         self.lane = lane
-        self.column = _COLUMN[lane]
+        self.column = COLUMNS[lane]
 
     def _snapshot_path(self, key: ShardKey) -> Path:
         name = "default" if key == DEFAULT_SHARD else f"gallery-{key}"

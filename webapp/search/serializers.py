@@ -100,6 +100,11 @@ class SearchRequestSerializer(_Strict):
         min_value=1, max_value=MAX_K, default=settings.LONGVIEW["SEARCH_K"], help_text="how many results at most"
     )
     filters = SearchFiltersSerializer(required=False)
+    refine = serializers.BooleanField(
+        default=False,
+        help_text="re-rank each lane's candidates with query expansion and k-reciprocal re-ranking (a "
+        "person or photo search); over the websocket the refined lists follow the first ranking",
+    )
     attributes = DescribedAttributeSerializer(
         many=True,
         required=False,
@@ -225,7 +230,13 @@ def search_query_from(data: Any) -> SearchQuery:
         AttributeCondition(attribute=c["attribute"], value=c["value"], min_probability=0.0)
         for c in valid.get("attributes") or ()
     )
-    return SearchQuery(tracklet=valid.get("tracklet"), k=valid["k"], filters=filters, attributes=described)
+    return SearchQuery(
+        tracklet=valid.get("tracklet"),
+        k=valid["k"],
+        filters=filters,
+        attributes=described,
+        refine=valid["refine"] and valid.get("tracklet") is not None,
+    )
 
 
 def _filters_from(raw: Mapping[str, Any]) -> SearchFilters:
@@ -248,13 +259,16 @@ class PhotoSearchRequestSerializer(_Strict):
     filters = serializers.JSONField(
         binary=True, required=False, help_text="the filters of a person search, as a JSON object in a form field"
     )
+    refine = serializers.BooleanField(
+        default=False, help_text="re-rank with query expansion and k-reciprocal re-ranking, as for a person search"
+    )
 
 
-def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters]:
-    """Validate a multipart photo search request (``image``, ``k``, ``filters`` as JSON text).
+def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters, bool]:
+    """Validate a multipart photo search request (``image``, ``k``, ``filters`` as JSON text, ``refine``).
 
     Returns:
-        The uploaded file (not yet checked as an image), ``k`` and the filters.
+        The uploaded file (not yet checked as an image), ``k``, the filters and ``refine``.
 
     Raises:
         DomainError: 400 with the first problem as ``detail``.
@@ -265,8 +279,8 @@ def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters]:
     valid = serializer.validated_data
     raw = valid.get("filters")
     if raw is None:
-        return valid["image"], valid["k"], SearchFilters()
+        return valid["image"], valid["k"], SearchFilters(), valid["refine"]
     filters = SearchFiltersSerializer(data=raw)
     if not filters.is_valid():
         raise DomainError(next(_messages(filters.errors, ("filters",)), "invalid filters"))
-    return valid["image"], valid["k"], _filters_from(filters.validated_data)
+    return valid["image"], valid["k"], _filters_from(filters.validated_data), valid["refine"]

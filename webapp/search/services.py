@@ -46,6 +46,7 @@ def search_start(
     reply_channel: str,
     filters: Any = None,
     attributes: Any = None,
+    refine: Any = False,
 ) -> SearchRecord:
     """Record the search and queue it; hits are pushed to ``reply_channel`` as they are ranked.
 
@@ -60,6 +61,8 @@ def search_start(
         request["filters"] = filters
     if attributes is not None:
         request["attributes"] = attributes
+    if refine:
+        request["refine"] = refine
     query = search_query_from(request)
     tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
     record = _record_create(user=user, query=query, tracklet=tracklet)
@@ -92,14 +95,21 @@ def search_run(*, search_id: int, reply_channel: str) -> None:
         if tracklet is None:
             _fail(record, push, "the person searched for was deleted")
             return
-    search_stream(record, push, _rankers(query, tracklet))
+    search_stream(record, push, _rankers(query, tracklet), _refiners(query, tracklet))
+
+
+Refiner = Callable[[list[Hit]], list[Hit]]
 
 
 def search_stream(
-    record: SearchRecord, push: Callable[[dict[str, Any]], None], rankers: dict[str, Callable[[], list[Hit]]]
+    record: SearchRecord,
+    push: Callable[[dict[str, Any]], None],
+    rankers: dict[str, Callable[[], list[Hit]]],
+    refiners: dict[str, Refiner] | None = None,
 ) -> None:
-    """Run each lane's ranking in order and push its hits in batches, then ``search.done``; the
-    hits are kept on the record for ``GET /api/search/{id}/``.
+    """Run each lane's ranking in order and push its hits in batches; then, with ``refiners``, each
+    lane's refined list as one ``search.refined`` message; then ``search.done``. The final hits
+    are kept on the record for ``GET /api/search/{id}/``.
 
     Raises:
         Exception: whatever a ranking raised, after the search was marked failed and ``search.failed`` sent.
@@ -108,8 +118,9 @@ def search_stream(
         batch_size = settings.LONGVIEW["SEARCH_BATCH"]
         counts: dict[str, int] = {}
         results: dict[str, list[list[float]]] = {}
+        first: dict[str, list[Hit]] = {}
         for lane, rank in rankers.items():
-            hits = rank()
+            hits = first[lane] = rank()
             counts[lane] = 0
             results[lane] = [[h.item_id, round(h.score, 4)] for h in hits]
             for start in range(0, len(hits), batch_size):
@@ -120,6 +131,14 @@ def search_stream(
                 if record.first_batch_ms is None:
                     record.first_batch_ms = round((timezone.now() - record.created_at).total_seconds() * 1000, 1)
                 counts[lane] += len(cards)
+        for lane, refine in (refiners or {}).items():
+            if not first.get(lane):
+                continue
+            refined = refine(first[lane])
+            cards = hit_cards(((h.item_id, h.score, h.rank) for h in refined), lane=lane)
+            results[lane] = [[c["tracklet"], c["score"]] for c in cards]
+            counts[lane] = len(cards)
+            push({"type": "search.refined", "search": record.pk, "lane": lane, "hits": cards})
     except Exception:
         _fail(record, push, "internal error while searching; the administrators were notified")
         raise
@@ -134,6 +153,7 @@ def search_stream(
             "count": count,
             "lanes": counts,
             "first_batch_ms": record.first_batch_ms,
+            "refined": bool(refiners),
         }
     )
 
@@ -147,10 +167,14 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
     tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
     record = _record_create(user=user, query=query, tracklet=tracklet)
     rankers = _rankers(query, tracklet)
+    refiners = _refiners(query, tracklet)
     try:
         lanes: dict[str, list[dict[str, Any]]] = {}
         for lane, rank in rankers.items():
-            lanes[lane] = hit_cards(((h.item_id, h.score, h.rank) for h in rank()), lane=lane)
+            hits = rank()
+            if lane in refiners and hits:
+                hits = refiners[lane](hits)
+            lanes[lane] = hit_cards(((h.item_id, h.score, h.rank) for h in hits), lane=lane)
     except Exception:
         _mark_failed(record, "internal error while searching")
         raise
@@ -162,6 +186,7 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
         "tracklet": query.tracklet,
         "k": query.k,
         "filters": query.filters.as_params(),
+        "refine": query.refine,
         "count": len(cards),
         "hits": cards,
         "lanes": lanes,
@@ -176,7 +201,9 @@ def photo_searches_group(user_id: int) -> str:
     return f"photo-searches-{user_id}"
 
 
-def search_photo_start(*, user: Any, image: UploadedFile, k: int, filters: SearchFilters) -> SearchRecord:
+def search_photo_start(
+    *, user: Any, image: UploadedFile, k: int, filters: SearchFilters, refine: bool = False
+) -> SearchRecord:
     """Check and store an uploaded photo, record the search and queue it for a search worker.
 
     Its events go to every socket of ``user`` that sent ``search.subscribe``.
@@ -185,12 +212,19 @@ def search_photo_start(*, user: Any, image: UploadedFile, k: int, filters: Searc
         DomainError: 400 for a file that is not a usable JPEG or PNG photo.
     """
     name = photo_store(image, photo_check(image))
-    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name)
+    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name, refine=refine)
     try:
         record = SearchRecord.objects.create(
             user=user,
             query_description=f"uploaded photo {Path(image.name or 'photo').name}"[:255],
-            params={"kind": "photo", "photo": name, "tracklet": None, "k": query.k, "filters": filters.as_params()},
+            params={
+                "kind": "photo",
+                "photo": name,
+                "tracklet": None,
+                "k": query.k,
+                "filters": filters.as_params(),
+                "refine": refine,
+            },
         )
     except Exception:
         photo_delete(name)
@@ -228,6 +262,7 @@ def search_photo_run(*, search_id: int) -> None:
             _fail(record, push, "internal error while reading the photo; the administrators were notified")
             raise
         k, filters = record.params["k"], SearchFilters.from_params(record.params.get("filters"))
+        vectors = {"same_outfit": embedded.vector, "clothes_change": embedded.identity_vector}
         search_stream(
             record,
             push,
@@ -237,6 +272,7 @@ def search_photo_run(*, search_id: int) -> None:
                 )
                 for lane in LANE_ORDER
             },
+            _lane_refiners(vectors, filters, k, exclude=[]) if record.params.get("refine") else None,
         )
     finally:
         photo_delete(name)
@@ -270,6 +306,69 @@ def _rankers(query: SearchQuery, tracklet: Tracklet | None) -> dict[str, Callabl
     }
 
 
+def _refiners(query: SearchQuery, tracklet: Tracklet | None) -> dict[str, Refiner]:
+    """The second pass of each lane of a person search that asked for one (none otherwise)."""
+    if tracklet is None or not query.refine:
+        return {}
+    vectors = {"same_outfit": tracklet.embedding_array(), "clothes_change": tracklet.identity_embedding_array()}
+    return _lane_refiners(vectors, query.filters, query.k, exclude=[tracklet.pk])
+
+
+def _lane_refiners(
+    vectors: dict[str, np.ndarray | None], filters: SearchFilters, k: int, *, exclude: list[int]
+) -> dict[str, Refiner]:
+    return {
+        lane: functools.partial(_refine, vector, filters, k, lane=lane, exclude=exclude)
+        for lane, vector in vectors.items()
+        if vector is not None
+    }
+
+
+def _refine(
+    vector: np.ndarray, filters: SearchFilters, k: int, first: list[Hit], *, lane: str, exclude: list[int]
+) -> list[Hit]:
+    """A lane's second pass: query expansion and k-reciprocal re-ranking over its best candidates.
+
+    The candidates are the lane's first ``candidates`` hits under the same filters (so every refined
+    hit passes them too), their vectors read from the database.
+    """
+    from reid_engine.index.refine import refine_ranking
+    from webapp.search.index import COLUMNS, index_search, shard_fingerprints
+
+    config = refine_config()
+    if lane == "clothes_change":
+        filters = _relaxed(filters)
+    fingerprints = shard_fingerprints(lane)
+    plan = search_plan(filters, shards=fingerprints.keys())
+    wanted = max(k, config.candidates)
+    candidates = first if len(first) >= wanted else index_search(
+        vector, wanted, exclude=exclude, plan=plan, fingerprints=fingerprints, lane=lane
+    )
+    if len(candidates) < len(first):
+        candidates = first
+    stored = dict(Tracklet.objects.filter(pk__in=[h.item_id for h in candidates]).values_list("pk", COLUMNS[lane]))
+    kept = [h for h in candidates if stored.get(h.item_id) is not None]
+    if not kept:
+        return []
+    ids = np.asarray([h.item_id for h in kept], dtype=np.int64)
+    matrix = np.stack([np.frombuffer(bytes(stored[h.item_id]), dtype=np.float32) for h in kept])
+    ranked, scores = refine_ranking(vector, ids, matrix, k, config)
+    return [Hit(item_id=int(i), score=float(s), rank=r) for r, (i, s) in enumerate(zip(ranked, scores, strict=True))]
+
+
+@functools.cache
+def refine_config() -> Any:
+    """The second pass's settings, from ``LONGVIEW["SEARCH_REFINE"]`` (defaults for missing keys)."""
+    from reid_engine.index.refine import RefineConfig
+
+    return RefineConfig(**settings.LONGVIEW.get("SEARCH_REFINE", {}))
+
+
+def _relaxed(filters: SearchFilters) -> SearchFilters:
+    """The filters of the clothes-change lane: conditions on mutable attributes dropped."""
+    return dataclasses.replace(filters, attributes=tuple(c for c in filters.attributes if SCHEMA[c.attribute].stable))
+
+
 def _rank(
     vector: np.ndarray,
     identity_vector: np.ndarray | None,
@@ -292,9 +391,7 @@ def _rank(
         if identity_vector is None:
             return []
         vector = identity_vector
-        filters = dataclasses.replace(
-            filters, attributes=tuple(c for c in filters.attributes if SCHEMA[c.attribute].stable)
-        )
+        filters = _relaxed(filters)
     fingerprints = shard_fingerprints(lane)
     plan = search_plan(filters, shards=fingerprints.keys())
     return index_search(vector, k, exclude=exclude, plan=plan, fingerprints=fingerprints, lane=lane)
@@ -318,6 +415,7 @@ def _query_of(record: SearchRecord) -> SearchQuery:
             for c in params.get("attributes", ())
         ),
         photo=params.get("photo"),
+        refine=bool(params.get("refine")),
     )
 
 
@@ -326,7 +424,12 @@ def _described(query: SearchQuery) -> list[dict[str, Any]]:
 
 
 def _record_create(*, user: Any, query: SearchQuery, tracklet: Tracklet | None) -> SearchRecord:
-    params: dict[str, Any] = {"tracklet": query.tracklet, "k": query.k, "filters": query.filters.as_params()}
+    params: dict[str, Any] = {
+        "tracklet": query.tracklet,
+        "k": query.k,
+        "filters": query.filters.as_params(),
+        "refine": query.refine,
+    }
     if tracklet is None:
         params["attributes"] = _described(query)
         return SearchRecord.objects.create(user=user, query_description=query.description()[:255], params=params)

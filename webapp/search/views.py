@@ -68,8 +68,8 @@ class PhotoSearchView(APIView):
         responses={202: PhotoSearchStartedSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
-        image, k, filters = photo_search_request_from(request.data)
-        record = services.search_photo_start(user=request.user, image=image, k=k, filters=filters)
+        image, k, filters, refine = photo_search_request_from(request.data)
+        record = services.search_photo_start(user=request.user, image=image, k=k, filters=filters, refine=refine)
         return Response({"search": record.pk}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -341,6 +341,18 @@
     return filters;
   }
 
+  // One result card of a person search, by photo or by a person.
+  function resultCard(h, lane, refined) {
+    const when = h.start_time.replace("T", " ").slice(0, 19);
+    const card = personCard(h, h.camera + " · " + when + " · " + matchLabel(h));
+    card.dataset.score = String(h.score);
+    card.dataset.camera = String(h.camera_id);
+    card.dataset.lane = lane || "same_outfit";
+    if (refined) card.dataset.refined = "1";
+    card.classList.add("result");
+    return card;
+  }
+
   function initSearch(events, section) {
     const tracklet = Number(section.dataset.tracklet);
     const grid = document.getElementById("results");
@@ -372,7 +384,7 @@
     }
 
     function run() {
-      const message = { type: "search.start", tracklet: tracklet, k: 48 };
+      const message = { type: "search.start", tracklet: tracklet, k: 48, refine: Boolean(form.refine && form.refine.checked) };
       const filters = readFilters(form);
       if (Object.keys(filters).length) message.filters = filters;
       if (current !== null) floor = current + 1;
@@ -398,18 +410,20 @@
         section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
       }
       const target = m.lane === "clothes_change" ? gridCc : grid;
-      m.hits.forEach((h) => {
-        const when = h.start_time.replace("T", " ").slice(0, 19);
-        const card = personCard(h, h.camera + " · " + when + " · " + matchLabel(h));
-        card.dataset.score = String(h.score);
-        card.dataset.camera = String(h.camera_id);
-        card.dataset.lane = m.lane || "same_outfit";
-        card.classList.add("result");
-        target.appendChild(card);
-      });
+      m.hits.forEach((h) => target.appendChild(resultCard(h, m.lane)));
       count.textContent = grid.children.length;
       countCc.textContent = gridCc.children.length;
       status.textContent = "Receiving results…";
+    });
+    // The second pass: the lane's list, re-ranked, replaces the first one.
+    events.on("search.refined", (m) => {
+      if (!ours(m)) return;
+      const target = m.lane === "clothes_change" ? gridCc : grid;
+      target.replaceChildren(...m.hits.map((h) => resultCard(h, m.lane, true)));
+      target.dataset.refined = "1";
+      count.textContent = grid.children.length;
+      countCc.textContent = gridCc.children.length;
+      status.textContent = "Refining the ranking…";
     });
     events.on("search.done", (m) => {
       if (!ours(m)) return;
@@ -418,7 +432,8 @@
       const lanes = m.lanes || {};
       finished(m.count
         ? (lanes.same_outfit || 0) + " in the same outfit, " + (lanes.clothes_change || 0)
-          + " possibly in other clothes, best first (first after " + Math.round(Number(first)) + " ms, all after " + ms + " ms)"
+          + " possibly in other clothes, best first" + (m.refined ? ", refined" : "")
+          + " (first after " + Math.round(Number(first)) + " ms, all after " + ms + " ms)"
         : "Nobody matches in the footage searched.");
     });
     events.on("search.failed", (m) => { if (ours(m)) finished("Search failed: " + m.reason); });
@@ -484,8 +499,15 @@
         });
         lane.count.textContent = lane.grid.children.length;
         status.textContent = "Receiving results…";
+      } else if (m.type === "search.refined") {
+        const lane = lanes[m.lane] || lanes.same_outfit;
+        lane.grid.replaceChildren(...m.hits.map((h) => resultCard(h, m.lane, true)));
+        lane.grid.dataset.refined = "1";
+        lane.count.textContent = lane.grid.children.length;
+        status.textContent = "Refining the ranking…";
       } else if (m.type === "search.done") {
-        finished(m.count ? m.count + " results, best first, after " + Math.round(performance.now() - sentAt) + " ms"
+        finished(m.count ? m.count + " results, best first" + (m.refined ? ", refined" : "") + ", after "
+          + Math.round(performance.now() - sentAt) + " ms"
           : "Nobody matches in the footage searched.");
       } else if (m.type === "search.failed") {
         finished("Search failed: " + m.reason);
@@ -496,7 +518,7 @@
       if (current !== null && m.search === current) show(m);
       else if (current === null && waiting) early.push(m);
     }
-    ["search.hits", "search.done", "search.failed"].forEach((type) => events.on(type, route));
+    ["search.hits", "search.refined", "search.done", "search.failed"].forEach((type) => events.on(type, route));
     events.on("search.started", (m) => {
       if (waiting && current === null && m.tracklet === null) {
         current = m.search;
@@ -532,6 +554,7 @@
       const body = new FormData();
       body.append("image", file);
       body.append("k", "48");
+      body.append("refine", form.refine && form.refine.checked ? "true" : "false");
       const filters = readFilters(form);
       if (Object.keys(filters).length) body.append("filters", JSON.stringify(filters));
       reset(["same_outfit", "clothes_change"]);
