@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     ev.add_argument("--protocol", choices=[*PROTOCOLS, "all", "auto"], default="auto",
                     help="auto: the protocols the data set's reference evaluation reports (all three for SynthCC)")
     ev.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al., 2017)")
+    ev.add_argument("--refine", action="store_true",
+                    help="the search's second pass: query expansion and re-ranking of each query's 100 best")
     ev.add_argument("--flip", action="store_true", help="average embeddings with mirrored images")
     ev.add_argument("--save-features", type=Path, metavar="FILE.npz",
                     help="write query/gallery embeddings with identity, camera and clothes labels")
@@ -101,7 +103,11 @@ def run_eval(args: argparse.Namespace) -> int:
         protocols = PROTOCOLS
     else:
         protocols = (args.protocol,)
-    scores = score_features(feats, protocols, rerank=args.rerank)
+    if args.rerank and args.refine:
+        raise CliError("--rerank and --refine are alternatives: choose one")
+    from reid_engine.index.refine import RefineConfig
+
+    scores = score_features(feats, protocols, rerank=args.rerank, refine=RefineConfig() if args.refine else None)
     if args.save_features:
         feats.save(args.save_features)
     emit_json({
@@ -110,6 +116,7 @@ def run_eval(args: argparse.Namespace) -> int:
         "queries": len(feats.query),
         "gallery": len(feats.gallery),
         "rerank": args.rerank,
+        "refine": args.refine,
         "flip": args.flip,
         "seconds": round(time.perf_counter() - start, 2),
         "scores": scores,

@@ -16,6 +16,7 @@ from reid_engine.data.base import ImageRecord, ReidDataset, TrackletRecord
 from reid_engine.data.torch_dataset import ImageReidTorchDataset, TrackletTorchDataset
 from reid_engine.eval.metrics import Protocol, cosine_distance, evaluate
 from reid_engine.eval.rerank import k_reciprocal_rerank
+from reid_engine.index.refine import RefineConfig, refine_ranking
 
 ProgressFn = Callable[[int, int], None]
 
@@ -142,12 +143,39 @@ def extract_features(
     return Features(embed(dataset.query), embed(dataset.gallery), qp, gp, qc, gc, qk, gk)
 
 
+def refined_distances(query: np.ndarray, gallery: np.ndarray, config: RefineConfig) -> np.ndarray:
+    """Distances that order each query's gallery as the product's refined search does.
+
+    Per query, the ``config.candidates`` nearest gallery items by cosine are re-ordered by
+    :func:`reid_engine.index.refine.refine_ranking` (query expansion, k-reciprocal re-ranking among
+    them) and come first; the rest follow in cosine order.
+    """
+    dist = cosine_distance(query, gallery)
+    out = dist + 2.0  # cosine distances lie in [0, 2]: everything not refined goes after the refined
+    n = min(config.candidates, gallery.shape[0])
+    ids = np.arange(gallery.shape[0])
+    for i in range(len(query)):
+        top = np.argsort(dist[i], kind="stable")[:n]
+        ranked, _ = refine_ranking(query[i], ids[top], gallery[top], n, config)
+        out[i, ranked] = np.arange(len(ranked), dtype=out.dtype) * (1.0 / (n + 1))
+    return out
+
+
 def score_features(
-    features: Features, protocols: Sequence[Protocol], *, rerank: bool = False
+    features: Features,
+    protocols: Sequence[Protocol],
+    *,
+    rerank: bool = False,
+    refine: RefineConfig | None = None,
 ) -> dict[str, dict[str, float | int]]:
-    """Rank-1/5/10 and mAP per protocol; optionally after k-reciprocal re-ranking."""
+    """Rank-1/5/10 and mAP per protocol; optionally after k-reciprocal re-ranking of the whole
+    gallery (``rerank``) or after the search's own second pass (``refine``)."""
+    if rerank and refine is not None:
+        raise ValueError("rerank and refine are alternatives")
     if rerank:
         dist = k_reciprocal_rerank(features.query, features.gallery)
+    elif refine is not None:
+        dist = refined_distances(features.query, features.gallery, refine)
     else:
         dist = cosine_distance(features.query, features.gallery)
     out: dict[str, dict[str, float | int]] = {}

@@ -65,3 +65,22 @@ def test_bad_settings_are_refused() -> None:
         RefineConfig(candidates=0)
     with pytest.raises(ValueError, match="lambda_value"):
         RefineConfig(lambda_value=2.0)
+
+
+def test_evaluation_orders_the_gallery_as_the_refined_search_does() -> None:
+    from reid_engine.eval.extract import refined_distances
+
+    rng = np.random.default_rng(1)
+    gallery = rng.normal(size=(30, 8)).astype(np.float32)
+    gallery /= np.linalg.norm(gallery, axis=1, keepdims=True)
+    query = gallery[:4] + 0.3 * rng.normal(size=(4, 8)).astype(np.float32)
+    config = RefineConfig(candidates=10, k1=4, k2=2)
+    dist = refined_distances(query, gallery, config)
+    cosine = 1.0 - (query / np.linalg.norm(query, axis=1, keepdims=True)) @ gallery.T
+    for i in range(4):
+        top = np.argsort(cosine[i], kind="stable")[:10]
+        want, _ = refine_ranking(query[i], top, gallery[top], 10, config)
+        order = np.argsort(dist[i], kind="stable")
+        # The refined candidates first, in the search's order, then the rest by cosine.
+        assert order[:10].tolist() == want.tolist()
+        assert order[10:].tolist() == np.argsort(cosine[i], kind="stable")[10:].tolist()

@@ -92,6 +92,12 @@ def test_train_eval_export_round_trip(
 
     assert main([*argv, "--protocol", "sc", "--rerank", "--json"]) == 0
     assert set(json.loads(capsys.readouterr().out)["scores"]) == {"sc"}
+    assert main([*argv, "--protocol", "cc", "--refine", "--json"]) == 0
+    refined = json.loads(capsys.readouterr().out)
+    assert refined["refine"] is True
+    assert set(refined["scores"]) == {"cc"}
+    assert main([*argv, "--rerank", "--refine"]) == 2
+    assert "alternatives" in capsys.readouterr().err
 
     onnx = tmp_path / "model.onnx"
     assert main(["export", "--checkpoint", str(out / "model.pt"), "--out", str(onnx), "--json"]) == 0
