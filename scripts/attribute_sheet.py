@@ -27,7 +27,7 @@ from reid_engine.data.torch_dataset import to_tensor
 from reid_engine.pipeline import PipelineConfig, build_pipeline
 
 SHOWN = ("backpack", "handbag", "shoulder_bag", "hat")
-TILE_W, CROP_H, TEXT_H, PER_ROW = 150, 200, 64, 8
+TILE_W, CROP_H, TEXT_H, PER_ROW = 150, 200, 80, 8
 
 
 def _tile(index: int, crop: np.ndarray, probs: dict[str, dict[str, float]]) -> np.ndarray:
@@ -37,9 +37,10 @@ def _tile(index: int, crop: np.ndarray, probs: dict[str, dict[str, float]]) -> n
     p = {name: probs[name]["yes"] for name in SHOWN}
     lines = [
         f"#{index}  female {probs['gender']['female']:.2f}",
-        f"backpack {p['backpack']:.2f}  hat {p['hat']:.2f}",
+        f"backpack {p['backpack']:.2f}",
         f"handbag {p['handbag']:.2f}",
         f"shoulder bag {p['shoulder_bag']:.2f}",
+        f"hat {p['hat']:.2f}",
     ]
     for j, line in enumerate(lines):
         cv2.putText(tile, line, (3, CROP_H + 14 + 15 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
