@@ -40,6 +40,7 @@ def test_search_returns_the_filtered_ranking_with_cards_and_records_it(
     body = response.json()
     assert [h["tracklet"] for h in body["hits"]] == brute_force(query, 7, filters)
     assert body["count"] == 7
+    assert body["refine"] is False
     first = body["hits"][0]
     assert first["thumbnail_url"] == f"/media/tracklets/{first['tracklet']}/thumbnail.jpg"
     assert {"score", "rank", "camera", "camera_id", "video", "start_time", "end_time"} <= set(first)
@@ -49,6 +50,31 @@ def test_search_returns_the_filtered_ranking_with_cards_and_records_it(
     assert record.status == "done"
     assert record.result_count == 7
     assert record.params["filters"]["cameras"] == sorted(filters["cameras"])
+
+
+def test_a_refined_rest_search_returns_the_second_pass_over_the_filtered_candidates(
+    world: World, investigator: User, client_for: Any
+) -> None:
+    import numpy as np
+
+    from reid_engine.index.refine import refine_ranking
+    from webapp.search.services import refine_config
+    from webapp.tracklets.models import Tracklet
+
+    query = world.tracklets["A"][1]
+    filters = {"cameras": [world.cameras["A"].pk, world.cameras["C"].pk]}
+    response = client_for(investigator).post(
+        "/api/search/", {"tracklet": query.pk, "k": 7, "filters": filters, "refine": True}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["refine"] is True
+    config = refine_config()
+    candidates = brute_force(query, max(7, config.candidates), filters)
+    vectors = np.stack([Tracklet.objects.get(pk=pk).embedding_array() for pk in candidates])
+    want, _ = refine_ranking(query.embedding_array(), np.asarray(candidates), vectors, 7, config)
+    assert [h["tracklet"] for h in body["hits"]] == want.tolist()
+    assert SearchRecord.objects.get(pk=body["search"]).params["refine"] is True
 
 
 def test_search_without_filters_uses_the_default_k(world: World, investigator: User, client_for: Any) -> None:

@@ -167,6 +167,7 @@ class SearchResultSerializer(serializers.Serializer):
     )
     k = serializers.IntegerField()
     filters = serializers.DictField(help_text="the filters as applied")
+    refine = serializers.BooleanField(help_text="whether the lists were refined (second pass)")
     count = serializers.IntegerField(help_text="hits in the first lane")
     hits = SearchHitSerializer(
         many=True, help_text="the first lane: same outfit for a person, attributes for a description"
