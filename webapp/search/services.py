@@ -8,7 +8,7 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -27,6 +27,9 @@ from webapp.search.photos import NoPersonFound, photo_check, photo_delete, photo
 from webapp.search.selectors import attribute_ranking, hit_cards, search_plan
 from webapp.search.serializers import search_query_from
 from webapp.tracklets.models import Tracklet
+
+if TYPE_CHECKING:
+    from reid_engine.index.refine import RefineConfig
 
 logger = logging.getLogger(__name__)
 
@@ -333,19 +336,11 @@ def _refine(
     hit passes them too), their vectors read from the database.
     """
     from reid_engine.index.refine import refine_ranking
-    from webapp.search.index import COLUMNS, index_search, shard_fingerprints
+    from webapp.search.index import COLUMNS
 
     config = refine_config()
-    if lane == "clothes_change":
-        filters = _relaxed(filters)
-    fingerprints = shard_fingerprints(lane)
-    plan = search_plan(filters, shards=fingerprints.keys())
     wanted = max(k, config.candidates)
-    candidates = first if len(first) >= wanted else index_search(
-        vector, wanted, exclude=exclude, plan=plan, fingerprints=fingerprints, lane=lane
-    )
-    if len(candidates) < len(first):
-        candidates = first
+    candidates = first if len(first) >= wanted else _lane_search(vector, filters, wanted, lane=lane, exclude=exclude)
     stored = dict(Tracklet.objects.filter(pk__in=[h.item_id for h in candidates]).values_list("pk", COLUMNS[lane]))
     kept = [h for h in candidates if stored.get(h.item_id) is not None]
     if not kept:
@@ -357,7 +352,7 @@ def _refine(
 
 
 @functools.cache
-def refine_config() -> Any:
+def refine_config() -> RefineConfig:
     """The second pass's settings, from ``LONGVIEW["SEARCH_REFINE"]`` (defaults for missing keys)."""
     from reid_engine.index.refine import RefineConfig
 
@@ -385,12 +380,18 @@ def _rank(
     "red top" says nothing about what the person wore elsewhere) while keeping the stable ones. The
     lanes rank independently: a person can appear in both.
     """
-    from webapp.search.index import index_search, shard_fingerprints
-
     if lane == "clothes_change":
         if identity_vector is None:
             return []
         vector = identity_vector
+    return _lane_search(vector, filters, k, lane=lane, exclude=exclude)
+
+
+def _lane_search(vector: np.ndarray, filters: SearchFilters, k: int, *, lane: str, exclude: list[int]) -> list[Hit]:
+    """The ``k`` best hits of one lane's vector under the search's filters (relaxed for ``clothes_change``)."""
+    from webapp.search.index import index_search, shard_fingerprints
+
+    if lane == "clothes_change":
         filters = _relaxed(filters)
     fingerprints = shard_fingerprints(lane)
     plan = search_plan(filters, shards=fingerprints.keys())
