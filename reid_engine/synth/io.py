@@ -132,7 +132,9 @@ def run_ordered(
         finally:
             cv2.setNumThreads(prev)
         return
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    # Never fork: a parent that has run OpenCV, torch or FAISS threads (a test session, a worker)
+    # can hand a child a lock held by a thread that no longer exists, and the pool hangs for good.
+    ctx = mp.get_context("spawn")
     chunk = max(1, min(32, total // (workers * 8)))
     with ctx.Pool(min(workers, os.cpu_count() or 1), initializer=_init_worker, initargs=(state,)) as pool:
         for done, result in enumerate(pool.imap(fn, items, chunksize=chunk), 1):
