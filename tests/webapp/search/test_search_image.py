@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
-from tests.webapp.factories import drain, new_channel
+from tests.webapp.factories import drain, new_channel, queued_video
 from webapp.cameras.models import Camera
 from webapp.core.events import photo_searches_group
 from webapp.ingest.services import video_ingest_run
@@ -27,25 +25,13 @@ from webapp.search.models import SearchRecord
 from webapp.search.photos import PHOTO_FOLDER
 from webapp.search.worker import search_photo_run
 from webapp.tracklets.models import Tracklet
-from webapp.videos import services as video_services
 from webapp.videos.models import Video
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _models_in_data_dir(settings: Any, data_dir: Path) -> None:
-    settings.DATA_DIR = data_dir
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("models_in_data_dir")]
 
 
 def _ingest(camera: Camera, path: Path) -> Video:
-    video = video_services.video_upload_create(
-        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now()
-    )
-    shutil.copyfile(path, video.file_path)
-    Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)
-    video.refresh_from_db()
-    video_services.video_upload_complete(video=video)
+    video = queued_video(camera, path)
     video_ingest_run(video_id=video.pk)
     video.refresh_from_db()
     assert video.status == "done", video.error
