@@ -20,7 +20,15 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
     settings.INDEX_DIR = tmp_path / "index"
     # Pushes to browsers go to an in-process layer here; the end-to-end tests use real Redis.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The production hasher takes half a second per password: too slow for a fixture every test uses.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     index_forget()
+
+
+@pytest.fixture
+def models_in_data_dir(settings: Any, data_dir: Path) -> None:
+    """Workers in these tests load the real models that set-up put in the data folder."""
+    settings.DATA_DIR = data_dir
 
 
 @pytest.fixture

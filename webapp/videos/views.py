@@ -1,4 +1,4 @@
-"""Footage API: open an upload, send chunks, follow ingestion, list people found, delete."""
+"""Footage API: open an upload, send chunks, follow ingestion, delete."""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from webapp.core.exceptions import DomainError
-from webapp.tracklets.models import Tracklet
-from webapp.tracklets.selectors import tracklet_card
-from webapp.tracklets.serializers import TrackletCardSerializer
 from webapp.videos import services
 from webapp.videos.models import Video
 from webapp.videos.serializers import UploadCreateSerializer, VideoSerializer
@@ -67,13 +64,6 @@ class VideoViewSet(
             video=video, start=start, stream=request._request, length=end - start + 1
         )
         return Response(VideoSerializer(video).data)
-
-    @extend_schema(responses={200: TrackletCardSerializer(many=True)})
-    @action(detail=True, methods=["get"])
-    def tracklets(self, request: Request, pk: str | None = None) -> Response:
-        video = self.get_object()
-        rows = Tracklet.objects.select_related("camera", "video").filter(video=video)
-        return Response([tracklet_card(t) for t in rows])
 
     def perform_destroy(self, instance: Video) -> None:
         services.video_delete(video=instance)
