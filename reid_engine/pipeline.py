@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from reid_engine.ingest.crops import (
     merge_accumulators,
     track_embedding,
 )
+from reid_engine.ingest.gating import Decision, DetectionGate, GatingConfig
 from reid_engine.ingest.progress import ProgressCallback, ProgressReporter, StageClock
 from reid_engine.ingest.state import PartialCallback, Partials, RunState, frames_height, frames_width
 from reid_engine.ingest.thumbnails import make_thumbnail
@@ -84,6 +86,7 @@ class PipelineConfig:
         partial_every_s: with a partial-results callback, hand over the tracklets whose tracks
             have ended every this many seconds of video, so they can be searched before the whole
             video is done; 0 hands over nothing until the end.
+        gating: when the detector may skip a sampled frame (motion gating, a calm-scene stride).
     """
 
     sample_fps: float = 5.0
@@ -104,6 +107,7 @@ class PipelineConfig:
     )
     limits: VideoLimits = field(default_factory=VideoLimits)
     partial_every_s: float = 10.0
+    gating: GatingConfig = field(default_factory=GatingConfig)
 
     def __post_init__(self) -> None:
         if self.sample_fps <= 0:
@@ -175,6 +179,7 @@ class Pipeline:
             tracker=build_tracker(cfg.tracker),
             clock=StageClock(),
             report=report,
+            gate=DetectionGate(cfg.gating),
             partial=(
                 Partials(on_partial, cfg.partial_every_s)
                 if on_partial is not None and cfg.partial_every_s > 0
@@ -221,6 +226,7 @@ class Pipeline:
             identity_embedder=self.identity_embedder.name if self.identity_embedder else None,
             warnings=tuple(warnings),
             stage_seconds=clock.seconds(),
+            frame_decisions=dict(run.gate.counts) if run.gate is not None else {},
         )
 
     def _detect_and_track(self, frames: Iterable[Frame], run: RunState) -> None:
@@ -230,10 +236,12 @@ class Pipeline:
                 with clock("proxy"):
                     for frame in batch:
                         run.proxy.write(frame)
-            with clock("detect"):
-                detections = self.detector.detect(batch)
-            for frame, dets in zip(batch, detections, strict=True):
-                self._track_frame(frame, dets, run)
+            for frame in batch:
+                dets = self._detections(frame, run)
+                if dets is None:
+                    run.add_sampled(frame)  # no detections: the gap is interpolated at the end
+                else:
+                    self._track_frame(frame, dets, run)
             last = batch[-1]
             run.report.emit(
                 Progress(
@@ -248,6 +256,27 @@ class Pipeline:
                 partial.last_s = last.pts_s
                 with clock("embed"):
                     self._hand_over(partial, run, last.pts_s)
+
+    def _detections(self, frame: Frame, run: RunState) -> Detections | None:
+        """The frame's detections: the detector's, the last ones again, or None (skipped)."""
+        with run.clock("gate"):
+            decision = (
+                run.gate.decide(
+                    frame,
+                    run.tracks,
+                    run.tracker.live_ids(),
+                    len(run.last_detections) if run.last_detections is not None else 0,
+                )
+                if run.gate is not None
+                else Decision.DETECT
+            )
+        if decision is Decision.SKIP:
+            return None
+        if decision is Decision.REUSE and run.last_detections is not None:
+            return dataclasses.replace(run.last_detections, frame_index=frame.index)
+        with run.clock("detect"):
+            run.last_detections = self.detector.detect([frame])[0]
+        return run.last_detections
 
     def _track_frame(self, frame: Frame, dets: Detections, run: RunState) -> None:
         """Update the tracker with one frame's detections and gather the crops it confirms."""

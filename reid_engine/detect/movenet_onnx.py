@@ -127,6 +127,9 @@ class OnnxGraph:
         if not is_current(path, config):
             raise ResourceMissingError(f"exported MoveNet graph {path} is missing or stale: {EXPORT_HINT}")
         options = ort.SessionOptions()
+        # Spinning worker threads wait for work by burning a core: on a shared CPU that starves
+        # the decoder and the other processes, and measured here doubled the detector's time.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if num_threads > 0:
             options.intra_op_num_threads = int(num_threads)
             options.inter_op_num_threads = 1

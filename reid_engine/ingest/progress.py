@@ -23,6 +23,7 @@ class StageClock:
             "crops": 0.0,
             "embed": 0.0,
             "proxy": 0.0,
+            "gate": 0.0,
         }
 
     @contextmanager

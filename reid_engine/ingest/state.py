@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from reid_engine.ingest.crops import TrackAccumulator
+from reid_engine.ingest.gating import DetectionGate
 from reid_engine.ingest.progress import ProgressReporter, StageClock
 from reid_engine.track import Tracker
 from reid_engine.types import Detections, Frame, PartialResult, VideoInfo
@@ -52,6 +53,8 @@ class RunState:
         recent: the last few frames and their detections, for the crops of frames a track is
             confirmed in retroactively (the tracker's backfill).
         crops_kept: crops kept so far; the next one's key.
+        gate: decides which frames the detector runs on.
+        last_detections: the detector's output on the last frame it ran on.
     """
 
     info: VideoInfo
@@ -69,6 +72,8 @@ class RunState:
     identity: dict[int, np.ndarray] = field(default_factory=dict)
     recent: deque[tuple[Frame, Detections]] = field(default_factory=lambda: deque(maxlen=BACKFILL_FRAMES))
     crops_kept: int = 0
+    gate: DetectionGate | None = None
+    last_detections: Detections | None = None
 
     def add_sampled(self, frame: Frame) -> None:
         """Record an analysed frame."""
