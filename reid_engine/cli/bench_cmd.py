@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -69,6 +71,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     wall_s = time.perf_counter() - start
 
     frames = max(result.frames_decoded, 1)
+    decisions = result.frame_decisions
     emit_json(
         {
             "video": info.as_dict(),
@@ -76,6 +79,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             "torch_threads": torch.get_num_threads(),
             "sample_fps": config.sample_fps,
             "detector": pipeline.detector.name,
+            "detector_runtime": getattr(pipeline.detector, "runtime", None),
             "embedder": pipeline.embedder.name,
             "frames_processed": result.frames_decoded,
             "tracklets": len(result.tracklets),
@@ -86,6 +90,13 @@ def run_ingest(args: argparse.Namespace) -> int:
             "realtime_factor": round(info.duration_s / wall_s, 3),
             "ms_per_frame": {k: round(1000 * v / frames, 2) for k, v in result.stage_seconds.items()},
             "ms_per_frame_total": round(1000 * wall_s / frames, 2),
+            "frame_decisions": decisions,
+            "frames_detected_fraction": (
+                round(decisions.get("detect", 0) / sum(decisions.values()), 3) if decisions else 1.0
+            ),
+            # Linux reports ru_maxrss in KiB: the process's peak resident memory so far.
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "load_average_1m": round(os.getloadavg()[0], 2),
         }
     )
     if sys.stderr.isatty():

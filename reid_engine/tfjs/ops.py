@@ -220,6 +220,11 @@ def top_k(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     Returns:
         (values, int32 indices).
     """
+    if torch.onnx.is_in_onnx_export():
+        # ONNX TopK breaks ties by the lower index, as TensorFlow does; a stable sort cannot be
+        # exported.
+        values, indices = torch.topk(x, k, dim=-1, largest=True, sorted=True)
+        return values, indices.to(torch.int32)
     # A stable descending sort gives TensorFlow's tie order, which torch.topk does not promise.
     values, indices = torch.sort(x, dim=-1, descending=True, stable=True)
     return values[..., :k], indices[..., :k].to(torch.int32)
@@ -336,7 +341,9 @@ def _conv(node: Node, consts: list[torch.Tensor | None]) -> Kernel:
     def kernel(a: list[torch.Tensor]) -> torch.Tensor:
         x, w = a[0], weight if weight is not None else prepare(a[1])
         b = (bias if bias is not None else a[2]) if fused else None
-        if matrix is not None:
+        # Exported to ONNX, every convolution stays a Conv: the runtime fuses it with its bias and
+        # activation and cancels the layout transposes between neighbours, which a Gemm blocks.
+        if matrix is not None and not torch.onnx.is_in_onnx_export():
             flat = x.reshape(-1, x.shape[3])
             y = (torch.addmm(b, flat, matrix) if b is not None else flat @ matrix).reshape(*x.shape[:3], -1)
         else:
