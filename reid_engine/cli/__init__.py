@@ -43,6 +43,7 @@ def _json_default(obj: Any) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     from reid_engine.cli import (
+        adapt_cmd,
         attributes_cmd,
         bench_cmd,
         calfootage_cmd,
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in (ingest_cmd, synth_cmd, bench_cmd, evalmot_cmd, train_cmd, attributes_cmd, calibrate_cmd,
-                   realeval_cmd, calfootage_cmd):
+                   realeval_cmd, calfootage_cmd, adapt_cmd):
         module.register(sub)
     return parser
 
