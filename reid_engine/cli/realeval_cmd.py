@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--gap", type=float, default=1.0, help="seconds left out between a track's halves")
     parser.add_argument("--min-duration", type=float, default=4.0, help="shortest track used, in seconds")
     parser.add_argument("--per-half", type=int, default=4, help="crops averaged per half (as ingest's best 4)")
+    parser.add_argument("--lane", choices=["appearance", "identity"], action="append",
+                        help="lane(s) to score (default: both)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     parser.set_defaults(handler=run)
 
@@ -131,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or default_data_dir()
     result: dict[str, Any] = {}
     for lane, config in lanes.items():
+        if args.lane and lane not in args.lane:
+            continue
         embedder = build_embedder(config, device="cpu", data_dir=data_dir)
         first, second = half_vectors(embed_tracks(tracks, embedder), labels)
         result[lane] = {"embedder": embedder.name, "scores": score_lane(first, second, labels)}
