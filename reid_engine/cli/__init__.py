@@ -43,11 +43,14 @@ def _json_default(obj: Any) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     from reid_engine.cli import (
+        adapt_cmd,
         attributes_cmd,
         bench_cmd,
+        calfootage_cmd,
         calibrate_cmd,
         evalmot_cmd,
         ingest_cmd,
+        realeval_cmd,
         synth_cmd,
         train_cmd,
     )
@@ -57,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reid", description="Longview engine: ingest, train, evaluate, search.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (ingest_cmd, synth_cmd, bench_cmd, evalmot_cmd, train_cmd, attributes_cmd, calibrate_cmd):
+    for module in (ingest_cmd, synth_cmd, bench_cmd, evalmot_cmd, train_cmd, attributes_cmd, calibrate_cmd,
+                   realeval_cmd, calfootage_cmd, adapt_cmd):
         module.register(sub)
     return parser
 

@@ -30,7 +30,8 @@ def register(sub: Any) -> None:
     train.set_defaults(handler=run_train)
 
     ev = sub.add_parser("eval", help="score a model under the general / same-clothes / clothes-changing protocols")
-    ev.add_argument("--checkpoint", type=Path, required=True, help="model.pt (or last.pt) written by reid train")
+    ev.add_argument("--checkpoint", type=Path, default=None,
+                    help="model.pt (or last.pt) written by reid train; default: the shipped identity model")
     ev.add_argument("--dataset", required=True, help="data-set name (synthcc, prcc, ltcc, vcclothes, ccvid, mevid…)")
     ev.add_argument("--root", type=Path, required=True, help="the data set's folder")
     ev.add_argument("--protocol", choices=[*PROTOCOLS, "all", "auto"], default="auto",
@@ -91,6 +92,10 @@ def run_eval(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if args.checkpoint is None:
+        from reid_engine.pipeline import SHIPPED_REID_MODEL
+
+        args.checkpoint = SHIPPED_REID_MODEL
     model, size_hw, meta = load_model(args.checkpoint, device=device)
     dataset = load_dataset(args.dataset, args.root)
     start = time.perf_counter()

@@ -127,3 +127,19 @@ def test_bad_configs_fail_on_one_line(config_file: Path, tmp_path: Path, capsys:
     rc = main(["eval", "--checkpoint", str(tmp_path / "none.pt"), "--dataset", "synthcc", "--root", str(tmp_path)])
     assert rc == 2
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_eval_without_checkpoint_scores_the_shipped_model(
+    tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reid_engine.pipeline import SHIPPED_REID_MODEL
+
+    assert main(["eval", "--dataset", "synthcc", "--root", str(tiny_set), "--protocol", "cc", "--json"]) == 0
+    default = json.loads(capsys.readouterr().out)
+    assert default["checkpoint"] == str(SHIPPED_REID_MODEL)
+    argv = ["eval", "--checkpoint", str(SHIPPED_REID_MODEL), "--dataset", "synthcc", "--root", str(tiny_set)]
+    assert main([*argv, "--protocol", "cc", "--json"]) == 0
+    explicit = json.loads(capsys.readouterr().out)
+    # Same model, same figures: the default really is the shipped file, not some other weights.
+    assert default["scores"] == explicit["scores"]
+    assert default["trained_on"] == explicit["trained_on"] is not None

@@ -1,0 +1,1 @@
+"""Site adaptation: fine-tune the identity model on a site's unlabelled tracks (``reid adapt``)."""
