@@ -10,3 +10,7 @@ def ingest_video(video_id: int) -> None:
     from webapp.videos.services import video_ingest_run
 
     video_ingest_run(video_id=video_id)
+
+
+# A starting ingest worker requeues what a killed one left unfinished (see the module).
+from webapp.videos import recovery  # noqa: E402,F401
