@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from webapp.accounts.services import user_create_with_role
@@ -21,6 +22,7 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
     # Pushes to browsers go to an in-process layer here; the end-to-end tests use real Redis.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     index_forget()
+    cache.clear()  # rate-limit and failed-login counters
 
 
 @pytest.fixture
