@@ -14,9 +14,13 @@ need_root() {
 APT_UPDATED=0
 apt_update_once() { if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi; }
 
-# 1. Debian packages: Redis for the broker and channel layer, Chromium for the browser tests.
+# 1. Debian packages: Redis for the broker and channel layer, Chromium for the browser tests,
+# PostgreSQL for the tests that run on the database a deployment uses.
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${LONGVIEW_WITH_POSTGRES:-1}" = 1 ]; then
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+fi
 if [ "${LONGVIEW_WITH_BROWSER:-1}" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

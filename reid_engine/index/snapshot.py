@@ -3,9 +3,10 @@
 FAISS loads a bit-flipped file without complaint and a writer killed mid-save leaves a broken file,
 so a snapshot is written to a temporary file, fsynced and renamed into place. The file is a magic
 number, a JSON header (format, dimension, count, kind, the highest id, the index settings, the size
-of each FAISS blob and the sha256 of them all) and the blobs: the searchable index, and for IVF-PQ
-the float16 copy it re-scores with. A mismatch raises ``IndexCorruptError`` and the caller rebuilds
-from its database. Format 1 files (one exact index) still load.
+of each FAISS blob and the sha256 of them all), the sha256 of the header itself, and the blobs: the
+searchable index, and for IVF-PQ the float16 copy it re-scores with. A mismatch raises
+``IndexCorruptError`` and the caller rebuilds from its database. Format 1 and 2 files (without the
+header checksum) still load.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from reid_engine.index.config import BuiltKind, IndexConfig
 from reid_engine.index.structures import Structure
 from reid_engine.index.vector_index import VectorIndex
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 
 _MAGIC = b"LVINDEX1"
 _BLOCK = 1 << 24
@@ -63,7 +64,9 @@ def save_snapshot(index: VectorIndex, path: str | os.PathLike[str]) -> None:
         with os.fdopen(fd, "wb") as fh:
             # Header and blobs in one file, so a single rename publishes them all: a reader never
             # pairs a new index with an old manifest.
-            fh.write(_MAGIC + len(header).to_bytes(4, "little") + header)
+            # A flipped digit in the header (the highest id, a search setting) would otherwise load
+            # as a valid snapshot saying something else: the header carries its own checksum.
+            fh.write(_MAGIC + len(header).to_bytes(4, "little") + header + hashlib.sha256(header).digest())
             written = hashlib.sha256()
 
             def sink(block: bytes) -> None:
@@ -105,17 +108,20 @@ def load_snapshot(path: str | os.PathLike[str], *, config: IndexConfig | None = 
         try:
             if fh.read(8) != _MAGIC:
                 raise IndexCorruptError(f"index snapshot {path.name} is not a snapshot of this format")
-            header = json.loads(fh.read(int.from_bytes(fh.read(4), "little")))
-            start = fh.tell()
+            raw_header = fh.read(int.from_bytes(fh.read(4), "little"))
+            header = json.loads(raw_header)
             version = header.get("format")
-            if version not in (1, SNAPSHOT_FORMAT):
+            if version not in (1, 2, SNAPSHOT_FORMAT):
                 raise IndexCorruptError(f"index snapshot {path.name} has an unknown format")
+            if version == SNAPSHOT_FORMAT and fh.read(32) != hashlib.sha256(raw_header).digest():
+                raise IndexCorruptError(f"index snapshot {path.name} does not match its checksum")
+            start = fh.tell()
             digest = hashlib.sha256()
             while block := fh.read(_BLOCK):
                 digest.update(block)
             if digest.hexdigest() != header["sha256"]:
                 raise IndexCorruptError(f"index snapshot {path.name} does not match its checksum")
-            sizes = header["parts"] if version == SNAPSHOT_FORMAT else [fh.tell() - start]
+            sizes = header["parts"] if version != 1 else [fh.tell() - start]
             if sum(sizes) != fh.tell() - start:
                 raise IndexCorruptError(f"index snapshot {path.name} disagrees with its header")
             parts = []
@@ -128,7 +134,7 @@ def load_snapshot(path: str | os.PathLike[str], *, config: IndexConfig | None = 
             structure = _structure(header, parts, path.name)
             if config is None:
                 config = _saved_config(header, path.name)
-        except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+        except (ValueError, KeyError, RuntimeError, TypeError, AttributeError, OverflowError) as exc:
             raise IndexCorruptError(f"index snapshot {path.name} is unreadable: {exc}") from None
     if structure.index.d != header["dim"] or structure.index.ntotal != header["count"]:
         raise IndexCorruptError(f"index snapshot {path.name} disagrees with its header")

@@ -37,6 +37,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def postgres_database(server_url: str, name: str) -> str:
+    """Create an empty database ``name`` on the server of ``server_url``; returns its URL."""
+    import psycopg
+
+    base, _, _ = server_url.rpartition("/")
+    with psycopg.connect(server_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
 def _wait_for(check: Any, what: str, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -123,7 +134,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
     }
-    env.pop("DATABASE_URL", None)
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        env["DATABASE_URL"] = postgres_database(os.environ["DATABASE_URL"], f"e2e_{redis_port}")
+    else:
+        env.pop("DATABASE_URL", None)
     procs: list[subprocess.Popen] = []
 
     def spawn(name: str, args: list[str]) -> subprocess.Popen:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from webapp.accounts.services import user_create_with_role
@@ -23,6 +24,7 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
     # The production hasher takes half a second per password: too slow for a fixture every test uses.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     index_forget()
+    cache.clear()  # rate-limit and failed-login counters
 
 
 @pytest.fixture

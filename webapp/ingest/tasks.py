@@ -11,3 +11,7 @@ from webapp.ingest.services import video_ingest_run
 @shared_task(name="videos.ingest", acks_late=True, reject_on_worker_lost=True)
 def ingest_video(video_id: int) -> None:
     video_ingest_run(video_id=video_id)
+
+
+# A starting ingest worker requeues what a killed one left unfinished (see the module).
+from webapp.videos import recovery  # noqa: E402,F401

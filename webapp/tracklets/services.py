@@ -65,6 +65,15 @@ def _rows(
     return rows
 
 
+def _lock_video(video: Video) -> None:
+    """Serialise writers of one video's tracklets (two workers given the same video after a requeue).
+
+    Locking only its tracklet rows is not enough: while there are none, both writers see an empty
+    set, both insert, and one fails on the unique (video, track id) key.
+    """
+    list(Video.objects.select_for_update().filter(pk=video.pk).values_list("pk", flat=True))
+
+
 def _same(old: Tracklet, new: Tracklet) -> bool:
     """Whether a stored row already says what ``new`` says (so it can stay, id and all)."""
     old_identity = None if old.identity_embedding is None else bytes(old.identity_embedding)
@@ -92,6 +101,7 @@ def tracklets_add_partial(*, video: Video, partial: PartialResult) -> list[Track
         identity_embedder=partial.identity_embedder,
     )
     with transaction.atomic():
+        _lock_video(video)
         Tracklet.objects.filter(video=video, track_id__in=[r.track_id for r in rows]).delete()
         Tracklet.objects.bulk_create(rows)
     return list(Tracklet.objects.filter(video=video, track_id__in=[r.track_id for r in rows]))
@@ -113,6 +123,7 @@ def tracklets_replace_for_video(*, video: Video, result: IngestResult) -> list[T
         identity_embedder=result.identity_embedder,
     )
     with transaction.atomic():
+        _lock_video(video)
         stored = {t.track_id: t for t in Tracklet.objects.select_for_update().filter(video=video)}
         keep = {r.track_id for r in rows if r.track_id in stored and _same(stored[r.track_id], r)}
         Tracklet.objects.filter(video=video).exclude(track_id__in=keep).delete()
