@@ -82,6 +82,7 @@ def summarise(result: IngestResult, *, wall_s: float) -> dict[str, Any]:
         "realtime_factor": round(result.video.duration_s / wall_s, 3) if wall_s > 0 else None,
         "warnings": list(result.warnings),
         "stage_seconds": {k: round(v, 3) for k, v in result.stage_seconds.items()},
+        "frame_decisions": result.frame_decisions,
         "tracklets": [
             {
                 "track_id": e.tracklet.track_id,

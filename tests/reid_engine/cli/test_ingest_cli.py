@@ -55,7 +55,7 @@ def test_ingest_json_summarises_every_person_found_and_writes_mot(
     image = cv2.imread(str(sheet))
     assert image is not None
     assert image.shape[1] == 1600
-    assert set(summary["stage_seconds"]) == {"decode", "detect", "track", "crops", "embed", "proxy"}
+    assert set(summary["stage_seconds"]) == {"decode", "gate", "detect", "track", "crops", "embed", "proxy"}
     assert summary["video"]["width"] == 768
     assert summary["frames_decoded"] >= 25  # 6 s sampled at 5 fps
     assert len(summary["tracklets"]) >= 2
@@ -99,5 +99,10 @@ def test_bench_ingest_reports_stages_and_the_ratio_to_decoding_alone(
     assert report["frames_processed"] == 8
     assert report["ratio_to_decode_only"] > 1
     assert report["realtime_factor"] == pytest.approx(4.0 / report["wall_s"], rel=0.05)
-    assert set(report["ms_per_frame"]) == {"decode", "detect", "track", "crops", "embed", "proxy"}
+    assert set(report["ms_per_frame"]) == {"decode", "gate", "detect", "track", "crops", "embed", "proxy"}
     assert sum(report["ms_per_frame"].values()) <= report["ms_per_frame_total"] * 1.01
+    decisions = report["frame_decisions"]
+    assert sum(decisions.values()) == 8
+    assert report["frames_detected_fraction"] == pytest.approx(decisions["detect"] / 8, abs=1e-3)
+    assert report["detector_runtime"].startswith("onnxruntime")
+    assert report["peak_rss_mb"] > 100
