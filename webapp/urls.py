@@ -44,3 +44,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),
 ]
+
+# Unmatched API paths (a negative id, a typo) answer JSON like the API views do.
+handler404 = "webapp.core.errors.not_found"
