@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "channels",
     "webapp.core",
     "webapp.accounts",
+    "webapp.audit",
+    "webapp.cases",
     "webapp.cameras",
     "webapp.videos",
     "webapp.tracklets",
@@ -156,6 +158,11 @@ CELERY_TASK_ROUTES = {
     "search.photo": {"queue": "search"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
+# Cases past their retention date are deleted once a day (``celery beat``; also
+# ``manage.py enforce_retention``).
+CELERY_BEAT_SCHEDULE = {
+    "enforce-retention": {"task": "cases.enforce_retention", "schedule": 24 * 3600.0, "options": {"queue": "ingest"}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -10,12 +10,14 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.cases.views import CaseViewSet, UserListView
 from webapp.core import pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
 from webapp.tracklets.views import TrackletViewSet, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
 router = DefaultRouter()
+router.register("cases", CaseViewSet, basename="case")
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
 router.register("videos", VideoViewSet, basename="video")
@@ -39,6 +41,7 @@ urlpatterns = [
     path("api/search/", SearchView.as_view(), name="search"),
     path("api/search/image/", PhotoSearchView.as_view(), name="search-image"),
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
+    path("api/users/", UserListView.as_view(), name="users"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

@@ -292,3 +292,15 @@ class _IngestProgress:
                 "message": progress.message,
             },
         )
+
+
+def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:
+    """Delete a deleted case's footage that no other live case holds (``case_deleting`` receiver)."""
+    from webapp.cases.services import videos_held_only_by
+
+    delete_ids, keep_ids = videos_held_only_by(case)
+    for video in Video.objects.filter(pk__in=delete_ids).order_by("pk"):
+        report.people_deleted += video.tracklets.count()
+        video_delete(video=video)
+        report.videos_deleted.append(video.pk)
+    report.videos_kept.extend(keep_ids)
