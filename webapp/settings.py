@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "webapp.cases.context.cases",
             ],
         },
     },
@@ -182,6 +183,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload CCTV footage, follow ingestion, and search for people across cameras.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "webapp.cases.models.Case.Status",
+        "VideoStatusEnum": "webapp.videos.models.Video.Status",
+    },
 }
 
 LONGVIEW = {

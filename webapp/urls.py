@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.cases import pages as case_pages
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.core import pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
@@ -30,6 +31,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
+    path("cases/", case_pages.case_list, name="case-list"),
+    path("cases/<int:pk>/", case_pages.case_page, name="case-page"),
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),

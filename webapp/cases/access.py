@@ -12,7 +12,6 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from webapp.accounts.roles import is_admin
 from webapp.cases.models import Case, CaseMember, CaseRole
@@ -82,19 +81,19 @@ def case_for(user: Any, case_id: Any, capability: Capability = Capability.VIEW) 
     """The case ``case_id`` if ``user`` may exercise ``capability`` on it.
 
     Raises:
-        Http404: the case does not exist, or ``user`` may not see it.
-        DomainError: 403 when a member's role does not allow it; 409 when the case is closed.
+        DomainError: 404 when the case does not exist or ``user`` may not see it; 403 when a
+            member's role does not allow it; 409 when the case is closed.
     """
     try:
         pk = int(case_id)
     except (TypeError, ValueError):
-        raise Http404("no such case") from None
+        raise DomainError("no such case", status_code=404) from None
     case = listed_cases(user).filter(pk=pk).first()
     if case is None:
-        raise Http404("no such case")
+        raise DomainError("no such case", status_code=404)
     role = role_in(user, case)
     if role is None and not (is_admin(user) and capability in ADMIN_CAPABILITIES):
-        raise Http404("no such case")
+        raise DomainError("no such case", status_code=404)
     allowed = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
     if is_admin(user):
         allowed = allowed | ADMIN_CAPABILITIES
@@ -138,12 +137,12 @@ def case_of_video(user: Any, video_id: int, preferred: Any = None) -> Case:
             return chosen
     case = cases.order_by("-created_at").first()
     if case is None:
-        raise Http404("no such video")
+        raise DomainError("no such video", status_code=404)
     return case
 
 
 def require_member_object(obj: Any) -> Any:
     """``obj`` or 404: for ``scope_*(...).filter(pk=…).first()`` results."""
     if obj is None:
-        raise Http404("not found")
+        raise DomainError("not found", status_code=404)
     return obj

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -41,8 +41,11 @@ from webapp.cases.serializers import (
 from webapp.core.exceptions import DomainError
 
 
+@extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="case id")])
 class CaseViewSet(viewsets.ViewSet):
     """Everything here goes through :mod:`webapp.cases.access`; cases one may not see are 404."""
+
+    lookup_value_regex = r"\d+"
 
     def _case(self, request: Request, pk: Any, capability: Capability) -> Case:
         return access.case_for(request.user, pk, capability)
@@ -67,7 +70,7 @@ class CaseViewSet(viewsets.ViewSet):
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         case = access.listed_cases(request.user).filter(pk=_int(pk)).first()
         if case is None:
-            raise Http404("no such case")
+            raise DomainError("no such case", status_code=404)
         return self._out(request, case)
 
     @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer})
@@ -185,4 +188,4 @@ def _int(value: Any) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Http404("no such case") from None
+        raise DomainError("no such case", status_code=404) from None

@@ -1,7 +1,7 @@
 """The one websocket a page opens: it subscribes to ingest progress and runs searches.
 
 Client → server: ``{"type": "ingest.subscribe", "videos": [ids]}``,
-``{"type": "search.start", "tracklet": id, "k": 48, "filters": {...}}`` (or, without a person,
+``{"type": "search.start", "case": id, "justification": "…", "tracklet": id, "k": 48, "filters": {...}}`` (or, without a person,
 ``"attributes": [{"attribute", "value"}, …]`` instead of ``"tracklet"``), ``{"type": "search.subscribe"}``
 to receive the events of one's own photo searches (started with ``POST /api/search/image/``).
 Server → client: the events of :mod:`webapp.core.events`, plus ``error`` for a bad request.
@@ -16,6 +16,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.accounts.roles import is_investigator
+from webapp.audit.ledger import client_address_of
+from webapp.cases.access import scope_videos
 from webapp.core.events import video_group
 from webapp.core.exceptions import DomainError
 
@@ -60,6 +62,11 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             raise DomainError("videos must be a list of video ids")
         if len(self.groups_joined) + len(videos) > MAX_SUBSCRIPTIONS:
             raise DomainError(f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection")
+        visible = await database_sync_to_async(_visible_videos)(self.scope["user"], videos)
+        hidden = sorted(set(videos) - visible)
+        if hidden:
+            # The same answer for a video of another case as for none at all.
+            raise DomainError(f"no such video: {hidden[0]}")
         for video_id in videos:
             group = video_group(video_id)
             if group not in self.groups_joined:
@@ -86,6 +93,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             )
         record = await database_sync_to_async(search_start)(
             user=self.scope["user"],
+            case=content.get("case"),
+            justification=content.get("justification"),
+            client_address=client_address_of(self.scope),
             tracklet_id=tracklet_id,
             k=k,
             filters=content.get("filters"),
@@ -97,3 +107,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def client_push(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+
+def _visible_videos(user: Any, video_ids: list[int]) -> set[int]:
+    from webapp.videos.models import Video
+
+    return set(scope_videos(user, Video.objects.filter(pk__in=video_ids)).values_list("pk", flat=True))

@@ -46,3 +46,9 @@ def index_add_tracklets(tracklets: list[Any]) -> None:
     from webapp.search.index import index_add
 
     index_add(tracklets)
+
+
+def index_purge_cameras(camera_ids: list[int]) -> None:
+    from webapp.search.index import index_purge
+
+    index_purge(camera_ids)

@@ -48,6 +48,8 @@ def shard_condition(key: ShardKey) -> Q:
 def filtered_tracklets(filters: SearchFilters) -> QuerySet[Tracklet]:
     """Tracklets passing the camera, gallery and time filters (attributes are applied separately)."""
     qs = Tracklet.objects.all()
+    if filters.case is not None:
+        qs = qs.filter(video__case_links__case_id=filters.case)
     if filters.cameras:
         qs = qs.filter(camera_id__in=filters.cameras)
     if filters.galleries:
@@ -77,7 +79,7 @@ def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> Search
         galleries = Camera.objects.filter(pk__in=filters.cameras).values_list("gallery_id", flat=True)
         keys &= {shard_of(g) for g in galleries}
     apply_attributes = bool(filters.attributes) and tracklets_have_attributes()
-    if not (filters.cameras or filters.time_from or filters.time_to or apply_attributes):
+    if not (filters.case is not None or filters.cameras or filters.time_from or filters.time_to or apply_attributes):
         return SearchPlan({key: None for key in sorted(keys)})
     qs = filtered_tracklets(filters)
     if apply_attributes:
@@ -143,9 +145,10 @@ def hit_cards(hits: Iterable[tuple[int, float, int]], *, lane: str = "same_outfi
 def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
     """A search of ``user`` as it stands, with its hits per lane once it is done; None when there is
     no such search of theirs."""
+    from webapp.cases.access import scope_by_case
     from webapp.search.models import SearchRecord
 
-    record = SearchRecord.objects.filter(pk=search_id, user=user).first()
+    record = scope_by_case(user, SearchRecord.objects.filter(pk=search_id)).first()
     if record is None:
         return None
     lanes = {
@@ -154,6 +157,9 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
     }
     return {
         "search": record.pk,
+        "case": record.case_id,
+        "justification": record.justification,
+        "username": record.user.username,
         "status": record.status,
         "kind": record.params.get("kind", "person" if record.params.get("tracklet") else "attributes"),
         "query_description": record.query_description,

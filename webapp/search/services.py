@@ -19,6 +19,9 @@ from django.utils import timezone
 
 from reid_engine.attributes.schema import SCHEMA
 from reid_engine.types import Hit
+from webapp.audit.ledger import audit_record
+from webapp.audit.models import Action, AuditEntry
+from webapp.cases.access import Capability, case_for, scope_tracklets
 from webapp.core.events import push_to_channel, push_to_group
 from webapp.core.exceptions import DomainError
 from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
@@ -50,14 +53,20 @@ def search_start(
     filters: Any = None,
     attributes: Any = None,
     refine: Any = False,
+    case: Any = None,
+    justification: Any = None,
+    client_address: str = "",
 ) -> SearchRecord:
     """Record the search and queue it; hits are pushed to ``reply_channel`` as they are ranked.
+
+    The search runs in ``case`` (only its footage is ranked) and states its ``justification``.
 
     A search has a person (``tracklet_id``) or, with ``tracklet_id`` None, a description to rank by
     (``attributes``: ``[{"attribute", "value"}, …]``).
 
     Raises:
-        DomainError: 400 for a bad ``k``, bad filters or a bad description, 404 for an unknown person.
+        DomainError: 400 for a bad ``k``, bad filters, a bad description or no justification, 404
+            for an unknown person or a case the user is not in, 409 for a closed case.
     """
     request: dict[str, Any] = {"tracklet": tracklet_id, "k": k}
     if filters is not None:
@@ -66,9 +75,11 @@ def search_start(
         request["attributes"] = attributes
     if refine:
         request["refine"] = refine
+    request["case"], request["justification"] = case, justification
     query = search_query_from(request)
-    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
-    record = _record_create(user=user, query=query, tracklet=tracklet)
+    case_row = case_for(user, query.filters.case, Capability.SEARCH)
+    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet, user=user, case=case_row)
+    record = _record_create(user=user, query=query, tracklet=tracklet, client_address=client_address)
     from webapp.search.tasks import run_search
 
     transaction.on_commit(lambda: run_search.delay(record.pk, reply_channel))
@@ -161,14 +172,15 @@ def search_stream(
     )
 
 
-def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
+def search_now(*, user: Any, query: SearchQuery, client_address: str = "") -> dict[str, Any]:
     """Run a search to the end and return the ranked list (the REST API), recording it as well.
 
     Raises:
-        DomainError: 404 for an unknown person.
+        DomainError: 404 for an unknown person or a case the user is not in; 409 for a closed case.
     """
-    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet)
-    record = _record_create(user=user, query=query, tracklet=tracklet)
+    case_row = case_for(user, query.filters.case, Capability.SEARCH)
+    tracklet = None if query.tracklet is None else _query_tracklet(query.tracklet, user=user, case=case_row)
+    record = _record_create(user=user, query=query, tracklet=tracklet, client_address=client_address)
     rankers = _rankers(query, tracklet)
     refiners = _refiners(query, tracklet)
     try:
@@ -186,6 +198,8 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
     _finish(record, sum(len(v) for v in lanes.values()))
     result: dict[str, Any] = {
         "search": record.pk,
+        "case": query.filters.case,
+        "justification": query.justification,
         "tracklet": query.tracklet,
         "k": query.k,
         "filters": query.filters.as_params(),
@@ -205,30 +219,47 @@ def photo_searches_group(user_id: int) -> str:
 
 
 def search_photo_start(
-    *, user: Any, image: UploadedFile, k: int, filters: SearchFilters, refine: bool = False
+    *,
+    user: Any,
+    image: UploadedFile,
+    k: int,
+    filters: SearchFilters,
+    refine: bool = False,
+    justification: str = "",
+    client_address: str = "",
 ) -> SearchRecord:
     """Check and store an uploaded photo, record the search and queue it for a search worker.
 
     Its events go to every socket of ``user`` that sent ``search.subscribe``.
 
     Raises:
-        DomainError: 400 for a file that is not a usable JPEG or PNG photo.
+        DomainError: 400 for a file that is not a usable JPEG or PNG photo, 404 for a case the user
+            is not in, 409 for a closed case.
     """
-    name = photo_store(image, photo_check(image))
-    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name, refine=refine)
+    case_row = case_for(user, filters.case, Capability.SEARCH)
+    checked = photo_check(image)
+    name = photo_store(image, checked)
+    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name, refine=refine, justification=justification)
+    description = f"uploaded photo {Path(image.name or 'photo').name}"[:255]
     try:
-        record = SearchRecord.objects.create(
-            user=user,
-            query_description=f"uploaded photo {Path(image.name or 'photo').name}"[:255],
-            params={
-                "kind": "photo",
-                "photo": name,
-                "tracklet": None,
-                "k": query.k,
-                "filters": filters.as_params(),
-                "refine": refine,
-            },
-        )
+        with transaction.atomic():
+            entry = _audit_search(user=user, case_id=case_row.pk, query=query, description=description,
+                                  client_address=client_address)
+            record = SearchRecord.objects.create(
+                user=user,
+                case=case_row,
+                justification=justification,
+                audit_entry=entry,
+                query_description=description,
+                params={
+                    "kind": "photo",
+                    "photo": name,
+                    "tracklet": None,
+                    "k": query.k,
+                    "filters": filters.as_params(),
+                    "refine": refine,
+                },
+            )
     except Exception:
         photo_delete(name)
         raise
@@ -398,10 +429,12 @@ def _lane_search(vector: np.ndarray, filters: SearchFilters, k: int, *, lane: st
     return index_search(vector, k, exclude=exclude, plan=plan, fingerprints=fingerprints, lane=lane)
 
 
-def _query_tracklet(tracklet_id: int) -> Tracklet:
-    tracklet = Tracklet.objects.select_related("camera").filter(pk=tracklet_id).first()
+def _query_tracklet(tracklet_id: int, *, user: Any, case: Any) -> Tracklet:
+    """The person searched for, who must be in the case's footage (anything else is not found)."""
+    rows = scope_tracklets(user, Tracklet.objects.select_related("camera"), case=case)
+    tracklet = rows.filter(pk=tracklet_id).first()
     if tracklet is None:
-        raise DomainError(f"there is no person {tracklet_id}", status_code=404)
+        raise DomainError(f"there is no person {tracklet_id} in this case", status_code=404)
     return tracklet
 
 
@@ -424,7 +457,23 @@ def _described(query: SearchQuery) -> list[dict[str, Any]]:
     return [{"attribute": c.attribute, "value": c.value} for c in query.attributes]
 
 
-def _record_create(*, user: Any, query: SearchQuery, tracklet: Tracklet | None) -> SearchRecord:
+def _audit_search(
+    *, user: Any, case_id: int | None, query: SearchQuery, description: str, client_address: str
+) -> AuditEntry:
+    return audit_record(
+        action=Action.SEARCH, user=user, case_id=case_id, object_type="tracklet",
+        object_ids=[] if query.tracklet is None else [query.tracklet], justification=query.justification,
+        client_address=client_address,
+        details={"query": description, "k": query.k, "filters": query.filters.as_params(),
+                 "kind": "photo" if query.photo else ("person" if query.tracklet else "attributes")},
+    )
+
+
+@transaction.atomic
+def _record_create(
+    *, user: Any, query: SearchQuery, tracklet: Tracklet | None, client_address: str = ""
+) -> SearchRecord:
+    """The search record and its ledger entry, written together."""
     params: dict[str, Any] = {
         "tracklet": query.tracklet,
         "k": query.k,
@@ -433,13 +482,20 @@ def _record_create(*, user: Any, query: SearchQuery, tracklet: Tracklet | None) 
     }
     if tracklet is None:
         params["attributes"] = _described(query)
-        return SearchRecord.objects.create(user=user, query_description=query.description()[:255], params=params)
+        description = query.description()[:255]
+    else:
+        description = (
+            f"person {tracklet.track_id} on {tracklet.camera.name} at {tracklet.start_time:%Y-%m-%d %H:%M:%S}"
+        )
+    entry = _audit_search(user=user, case_id=query.filters.case, query=query, description=description,
+                          client_address=client_address)
     return SearchRecord.objects.create(
         user=user,
+        case_id=query.filters.case,
+        justification=query.justification,
+        audit_entry=entry,
         query_tracklet=tracklet,
-        query_description=(
-            f"person {tracklet.track_id} on {tracklet.camera.name} at {tracklet.start_time:%Y-%m-%d %H:%M:%S}"
-        ),
+        query_description=description,
         params=params,
     )
 

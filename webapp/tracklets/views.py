@@ -8,6 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import mixins, viewsets
 
 from webapp.accounts.roles import is_investigator
+from webapp.audit.ledger import audit_record, client_address_of
+from webapp.audit.models import Action
+from webapp.cases import access
+from webapp.cases.access import Capability
 from webapp.core.media import media_response
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.serializers import TrackletCardSerializer, TrackletDetailSerializer
@@ -23,23 +27,33 @@ class TrackletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         camera = self.request.query_params.get("camera")
         if camera:
             qs = qs.filter(camera_id=camera) if camera.isdigit() else qs.none()
-        return qs
+        case = self.request.query_params.get("case")
+        scope = None if not case else access.case_for(self.request.user, case, Capability.VIEW)
+        return access.scope_tracklets(self.request.user, qs, case=scope)
 
 
 def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
     if not is_investigator(request.user):
         raise Http404
-    t = Tracklet.objects.select_related("video").filter(pk=pk).first()
+    t = access.scope_tracklets(request.user, Tracklet.objects.select_related("video")).filter(pk=pk).first()
     if t is None or not t.thumbnail_path.exists():
         raise Http404
     return media_response(request, t.thumbnail_path, "image/jpeg")
 
 
 def video_proxy(request: HttpRequest, pk: int) -> HttpResponse:
-    """The review copy of a video, for playing a person's segment with their boxes drawn over it."""
+    """The review copy of a video, for playing a person's segment with their boxes drawn over it.
+
+    A playback is recorded in the ledger when it starts (a request from the first byte), not for
+    every range the player asks for as it goes.
+    """
     if not is_investigator(request.user):
         raise Http404
-    video = Video.objects.filter(pk=pk).first()
+    video = access.scope_videos(request.user, Video.objects.filter(pk=pk)).first()
     if video is None or not video.proxy_path.exists():
         raise Http404
+    if request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
+        case = access.case_of_video(request.user, video.pk, request.GET.get("case"))
+        audit_record(action=Action.PLAYBACK, user=request.user, case_id=case.pk, object_type="video",
+                     object_ids=[video.pk], client_address=client_address_of(request))
     return media_response(request, video.proxy_path, "video/mp4")

@@ -93,6 +93,21 @@
   }
 
   // ---- dashboard: upload + footage table ----
+  // The case the page works in: uploads go into it and searches rank only its footage.
+  function currentCase() {
+    return document.body.dataset.case ? Number(document.body.dataset.case) : null;
+  }
+
+  // Every search states why it is run; the last reason given in a case is offered again.
+  function justificationField(form) {
+    const key = "longview-justification-" + currentCase();
+    if (form.justification && !form.justification.value) form.justification.value = sessionStorage.getItem(key) || "";
+    return {
+      value: () => (form.justification ? form.justification.value.trim() : ""),
+      remember: () => { if (form.justification) sessionStorage.setItem(key, form.justification.value.trim()); },
+    };
+  }
+
   function initDashboard(events) {
     const table = document.getElementById("videos");
     const live = [];
@@ -134,7 +149,7 @@
       try {
         const recorded = new Date(form.recorded_at.value).toISOString();
         let video = await api("POST", "/api/videos/", JSON.stringify({
-          camera: Number(form.camera.value), recorded_at: recorded, filename: file.name, size: file.size,
+          case: currentCase(), camera: Number(form.camera.value), recorded_at: recorded, filename: file.name, size: file.size,
         }), { "Content-Type": "application/json" });
         addRow(video);
         let offset = video.upload_offset;
@@ -383,8 +398,17 @@
       events.send(message);
     }
 
+    const why = justificationField(form);
+
     function run() {
-      const message = { type: "search.start", tracklet: tracklet, k: 48, refine: Boolean(form.refine && form.refine.checked) };
+      if (!why.value()) {
+        status.textContent = "Say why you are searching (it goes into the case's audit ledger), then press Search.";
+        form.justification.focus();
+        return;
+      }
+      why.remember();
+      const message = { type: "search.start", case: currentCase(), justification: why.value(), tracklet: tracklet, k: 48,
+                        refine: Boolean(form.refine && form.refine.checked) };
       const filters = readFilters(form);
       if (Object.keys(filters).length) message.filters = filters;
       if (current !== null) floor = current + 1;
@@ -459,6 +483,7 @@
     let waiting = false;   // a search was sent and its id is not known yet
     let early = [];        // photo-search events that arrived before the upload's reply
     let sentAt = null;
+    const why = justificationField(form);
 
     // Photo searches report to every socket of this user that subscribed; ask once per connection,
     // and upload only once subscribed, or the first results could arrive before anyone listens.
@@ -543,7 +568,9 @@
       if (!attributes.length) { status.textContent = "Choose an upper or lower garment colour first."; return; }
       reset(["attributes"]);
       begin();
-      const message = { type: "search.start", attributes: attributes, k: 48 };
+      if (!why.value()) { status.textContent = "Say why you are searching first."; form.justification.focus(); return; }
+      why.remember();
+      const message = { type: "search.start", case: currentCase(), justification: why.value(), attributes: attributes, k: 48 };
       if (Object.keys(filters).length) message.filters = filters;
       events.send(message);
     });
@@ -551,8 +578,12 @@
     uploadButton.addEventListener("click", async () => {
       const file = form.photo.files[0];
       if (!file) { status.textContent = "Choose a photo first."; return; }
+      if (!why.value()) { status.textContent = "Say why you are searching first."; form.justification.focus(); return; }
+      why.remember();
       const body = new FormData();
       body.append("image", file);
+      body.append("case", String(currentCase()));
+      body.append("justification", why.value());
       body.append("k", "48");
       body.append("refine", form.refine && form.refine.checked ? "true" : "false");
       const filters = readFilters(form);
