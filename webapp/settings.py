@@ -183,6 +183,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload CCTV footage, follow ingestion, and search for people across cameras.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes every route: signed-in users with a role only, like the API itself.
+    "SERVE_PERMISSIONS": ["webapp.accounts.permissions.IsInvestigator"],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "webapp.cases.models.Case.Status",
         "VideoStatusEnum": "webapp.videos.models.Video.Status",

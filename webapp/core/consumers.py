@@ -27,6 +27,14 @@ MAX_SUBSCRIPTIONS = 500
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
+    # Every message a client may send, and the method that answers it (the permission-matrix test
+    # walks this table).
+    MESSAGE_TYPES = {
+        "ingest.subscribe": "_subscribe",
+        "search.start": "_search",
+        "search.subscribe": "_subscribe_photo_searches",
+    }
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         allowed = await database_sync_to_async(is_investigator)(user)
@@ -45,19 +53,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "detail": "messages must be JSON objects"})
             return
         kind = content.get("type")
+        handler = self.MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self.send_json({"type": "error", "detail": f"unknown message type {kind!r}"})
+            return
         try:
-            if kind == "ingest.subscribe":
-                await self._subscribe(content.get("videos"))
-            elif kind == "search.start":
-                await self._search(content)
-            elif kind == "search.subscribe":
-                await self._subscribe_photo_searches()
-            else:
-                await self.send_json({"type": "error", "detail": f"unknown message type {kind!r}"})
+            await getattr(self, handler)(content)
         except DomainError as exc:
             await self.send_json({"type": "error", "detail": exc.detail, "request": kind})
 
-    async def _subscribe(self, videos: Any) -> None:
+    async def _subscribe(self, content: dict[str, Any]) -> None:
+        videos = content.get("videos")
         if not isinstance(videos, list) or not all(isinstance(v, int) for v in videos):
             raise DomainError("videos must be a list of video ids")
         if len(self.groups_joined) + len(videos) > MAX_SUBSCRIPTIONS:
@@ -72,8 +78,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             if group not in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.add(group)
+        await self.send_json({"type": "ingest.subscribed", "videos": videos})
 
-    async def _subscribe_photo_searches(self) -> None:
+    async def _subscribe_photo_searches(self, content: dict[str, Any]) -> None:
         from webapp.search.services import photo_searches_group
 
         group = photo_searches_group(self.scope["user"].pk)

@@ -73,7 +73,15 @@ def search_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def describe_page(request: HttpRequest) -> HttpResponse:
     _require_role(request)
-    case = current_case(request)
-    if case is None:
-        return redirect("dashboard")
+    if request.GET.get("case"):
+        try:
+            case = access.case_for(request.user, request.GET["case"], access.Capability.VIEW)
+        except DomainError:
+            raise Http404("no such case") from None
+        request.session[SESSION_KEY] = case.pk
+    else:
+        found = current_case(request)
+        if found is None:
+            return redirect("dashboard")
+        case = found
     return render(request, "longview/search_describe.html", {"colours": COLOURS, "case": case})
