@@ -330,6 +330,6 @@ def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:
     delete_ids, keep_ids = videos_held_only_by(case)
     for video in Video.objects.filter(pk__in=delete_ids).order_by("pk"):
         report.people_deleted += video.tracklets.count()
-        video_delete(video=video)
         report.videos_deleted.append(video.pk)
+        video_delete(video=video)
     report.videos_kept.extend(keep_ids)
