@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from webapp.core.consumers import EventsConsumer  # noqa: E402
+from webapp.pages.consumers import EventsConsumer  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

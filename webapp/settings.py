@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from webapp.core.config import env_int, longview_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -33,7 +35,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV=production")
-    SECRET_KEY = "insecure-development-key-only-for-a-single-local-machine-0123456789abcdef"
+    SECRET_KEY = "insecure-development-key-only-for-a-single-local-machine-0123456789abcdef"  # noqa: S105 - the development profile only; production refuses to start without SECRET_KEY
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
@@ -66,6 +68,8 @@ INSTALLED_APPS = [
     "webapp.videos",
     "webapp.tracklets",
     "webapp.search",
+    "webapp.ingest",
+    "webapp.pages",
 ]
 
 MIDDLEWARE = [
@@ -94,7 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "webapp.cases.context.cases",
+                "webapp.pages.context.cases",
             ],
         },
     },
@@ -103,7 +107,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'longview.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_max_age=env_int(os.environ, "DB_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -191,18 +195,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LONGVIEW = {
-    "MAX_UPLOAD_BYTES": int(os.environ.get("MAX_UPLOAD_BYTES", str(8 * 1024**3))),
-    "UPLOAD_CHUNK_BYTES": int(os.environ.get("UPLOAD_CHUNK_BYTES", str(8 * 1024**2))),
-    "ALLOWED_VIDEO_EXTENSIONS": (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".ts", ".mts"),
-    "ENGINE_DEVICE": os.environ.get("ENGINE_DEVICE", "cpu"),
-    # Half the cores: the ingest and search workers share the machine, and oversubscribed torch
-    # threads slow a forward pass several times over.
-    "ENGINE_THREADS": int(os.environ.get("ENGINE_THREADS", str(max(1, (os.cpu_count() or 2) // 2)))),
-    "PIPELINE_CONFIG": os.environ.get("PIPELINE_CONFIG") or None,
-    "SEARCH_BATCH": 8,
-    "SEARCH_K": 48,
-}
+# The product's own settings, typed: LONGVIEW_CONFIG names an optional TOML file of them, and single
+# environment variables (MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES, ENGINE_DEVICE, ENGINE_THREADS,
+# PIPELINE_CONFIG) override it; a bad value is an ImproperlyConfigured naming it.
+LONGVIEW = longview_config(os.environ).as_settings()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
 
@@ -223,7 +219,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env_int(os.environ, "SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     STORAGES = {

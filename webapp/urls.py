@@ -10,11 +10,11 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
-from webapp.cases import pages as case_pages
 from webapp.cases.views import CaseViewSet, UserListView
-from webapp.core import pages
+from webapp.pages import cases as case_pages
+from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
-from webapp.tracklets.views import TrackletViewSet, thumbnail, video_proxy
+from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
 router = DefaultRouter()
@@ -45,6 +45,7 @@ urlpatterns = [
     path("api/search/image/", PhotoSearchView.as_view(), name="search-image"),
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/users/", UserListView.as_view(), name="users"),
+    path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

@@ -138,7 +138,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
     procs: list[subprocess.Popen] = []
 
     def spawn(name: str, args: list[str]) -> subprocess.Popen:
-        log = open(logs / f"{name}.log", "wb")
+        log = (logs / f"{name}.log").open("wb")
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)
         return proc
@@ -178,7 +178,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
+    if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run `make setup`")
     from playwright.sync_api import sync_playwright
 

@@ -20,6 +20,8 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
     settings.INDEX_DIR = tmp_path / "index"
     # Pushes to browsers go to an in-process layer here; the end-to-end tests use real Redis.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The production hasher takes half a second per password: too slow for a fixture every test uses.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     index_forget()
 
 

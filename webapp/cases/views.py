@@ -137,8 +137,9 @@ class CaseViewSet(viewsets.ViewSet):
         data = VideoLinkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         video_id = data.validated_data["video"]
-        source = access.cases_holding_video(request.user, video_id).filter(members__user=request.user,
-                                                                            members__role="lead").first()
+        source = access.cases_holding_video(request.user, video_id).filter(
+            members__user_id=int(request.user.pk or 0), members__role="lead"
+        ).first()
         if source is None:
             raise DomainError(f"video: unknown id {video_id} (you must lead a case that holds it)", status_code=404)
         video = source.video_links.get(video_id=video_id).video

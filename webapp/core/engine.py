@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -22,9 +22,11 @@ _pipeline: Pipeline | None = None
 
 
 def get_pipeline() -> Pipeline:
+    """The worker process's pipeline (detector, tracker, embedders), built on first use."""
     global _pipeline
     with _lock:
         if _pipeline is None:
+            # Imported here, not at the top: the web process imports this module and must never load torch.
             import torch
 
             from reid_engine.config import load_config
@@ -41,14 +43,3 @@ def get_pipeline() -> Pipeline:
             logger.info("pipeline loaded: %s, %s", _pipeline.detector.name, _pipeline.embedder.name)
         return _pipeline
 
-
-def index_add_tracklets(tracklets: list[Any]) -> None:
-    from webapp.search.index import index_add
-
-    index_add(tracklets)
-
-
-def index_purge_cameras(camera_ids: list[int]) -> None:
-    from webapp.search.index import index_purge
-
-    index_purge(camera_ids)

@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 class DomainError(Exception):
     """A request the domain refuses; ``status_code`` says which 4xx."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
 
     def __init__(self, detail: str, *, status_code: int | None = None, **extra: Any) -> None:
         super().__init__(detail)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _BLOCK = 256 * 1024
 
 
 def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
+    with path.open("rb") as fh:
         fh.seek(start)
         left = length
         while left > 0:
@@ -25,12 +25,12 @@ def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
             yield block
 
 
-def media_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponse:
+def media_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponseBase:
     """A file response honouring a single ``Range: bytes=a-b`` header (what browsers send to seek)."""
-    size = os.path.getsize(path)
+    size = path.stat().st_size
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match is None or (not match.group(1) and not match.group(2)):
-        response: HttpResponse = FileResponse(open(path, "rb"), content_type=content_type)
+        response: HttpResponseBase = FileResponse(path.open("rb"), content_type=content_type)
     else:
         first, last = match.groups()
         if first:
@@ -40,9 +40,9 @@ def media_response(request: HttpRequest, path: Path, content_type: str) -> HttpR
             start = max(0, size - int(last))
             end = size - 1
         if start >= size or start > end:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
+            refused = HttpResponse(status=416)
+            refused["Content-Range"] = f"bytes */{size}"
+            return refused
         response = StreamingHttpResponse(_read_range(path, start, end - start + 1), status=206,
                                          content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"

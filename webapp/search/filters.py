@@ -11,8 +11,9 @@ may be open). Seconds relative to the start of a video would mean different mome
 videos, so they are not a filter across footage.
 
 Attribute conditions keep a tracklet when the attribute model gave the value at least
-``min_probability``. Tracklets carry no attribute data yet; where they have none the conditions
-do not apply to them (an unknown attribute hides nobody), see :func:`attributes_pass`.
+``min_probability``. Ingestion stores the garment colours it could estimate; where a tracklet has no
+estimate for an attribute the condition does not apply to it (an unknown attribute hides nobody), see
+:func:`attributes_pass`.
 
 A search without a person ranks by a description instead: the mean, over its conditions, of the
 probability a tracklet has for the value asked (:func:`attribute_score`). There a tracklet lacking

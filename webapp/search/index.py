@@ -1,7 +1,7 @@
 """The process-local FAISS indexes, one per camera gallery and search lane, kept in step with the database.
 
-There are two lanes: ``same_outfit`` indexes the appearance embedding (clothing included) and
-``clothes_change`` the clothes-invariant identity embedding, for the tracklets that have one.
+There are two lanes (:mod:`webapp.search.lanes`): appearance indexes the appearance embedding
+(clothing included) and identity the clothes-invariant embedding, for the tracklets that have one.
 
 Tracklets are sharded by their camera's gallery; cameras without a gallery share the default shard.
 Each process (a search or ingest worker, the web server for REST searches) holds its own shards,
@@ -27,6 +27,7 @@ from reid_engine.errors import IndexCorruptError
 from reid_engine.index import VectorIndex, load_snapshot, save_snapshot
 from reid_engine.types import Hit
 from webapp.cameras.models import Camera
+from webapp.search.lanes import APPEARANCE, LANES, Lane
 from webapp.search.selectors import SearchPlan, shard_condition, shard_of, shard_tracklet_ids
 from webapp.search.shards import DEFAULT_SHARD, Fingerprint, ShardKey, ShardSet
 from webapp.tracklets.models import Tracklet
@@ -36,29 +37,23 @@ logger = logging.getLogger(__name__)
 _BATCH = 5000
 
 
-LANES: tuple[str, ...] = ("same_outfit", "clothes_change")
-COLUMNS = {"same_outfit": "embedding", "clothes_change": "identity_embedding"}
-"""The ``Tracklet`` field each lane indexes."""
-
-
-def lane_rows(lane: str) -> QuerySet[Tracklet]:
-    """The tracklets a lane indexes: all of them, or those with an identity embedding."""
-    if lane == "clothes_change":
-        return Tracklet.objects.filter(identity_embedding__isnull=False)
-    return Tracklet.objects.all()
+def lane_rows(lane: Lane) -> QuerySet[Tracklet]:
+    """The tracklets a lane indexes: those with a vector in the lane's column."""
+    return Tracklet.objects.filter(**{f"{lane.column}__isnull": False})
 
 
 class DatabaseSource:
     """Shard rows of one lane from the ``Tracklet`` table; snapshots under ``INDEX_DIR``."""
 
-    def __init__(self, lane: str) -> None:
+    def __init__(self, lane: Lane) -> None:
         self.lane = lane
-        self.column = COLUMNS[lane]
+        self.column = lane.column
 
     def _snapshot_path(self, key: ShardKey) -> Path:
+        # Snapshots of the appearance lane were once named "tracklets-*.faiss": such a file is never
+        # read again (the shard is rebuilt from the database) and rebuild_index deletes it.
         name = "default" if key == DEFAULT_SHARD else f"gallery-{key}"
-        prefix = "tracklets" if self.lane == "same_outfit" else "identity"
-        return Path(settings.INDEX_DIR) / f"{prefix}-{name}.faiss"
+        return Path(settings.INDEX_DIR) / f"{self.lane.snapshot_prefix}-{name}.faiss"
 
     def rows(self, key: ShardKey, after_id: int, upto_id: int) -> tuple[np.ndarray, np.ndarray]:
         qs = lane_rows(self.lane).filter(shard_condition(key), pk__lte=upto_id).order_by("pk")
@@ -96,10 +91,10 @@ class DatabaseSource:
         connections.close_all()
 
 
-_shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}
+_shards = {lane.name: ShardSet(DatabaseSource(lane)) for lane in LANES}
 
 
-def shard_fingerprints(lane: str = "same_outfit") -> dict[ShardKey, Fingerprint]:
+def shard_fingerprints(lane: Lane = APPEARANCE) -> dict[ShardKey, Fingerprint]:
     """The database's fingerprint of every non-empty shard of a lane, from one grouped query."""
     galleries = dict(Camera.objects.values_list("pk", "gallery_id"))
     per_camera = (
@@ -123,7 +118,7 @@ def index_search(
     exclude: Iterable[int],
     plan: SearchPlan,
     fingerprints: dict[ShardKey, Fingerprint],
-    lane: str = "same_outfit",
+    lane: Lane = APPEARANCE,
 ) -> list[Hit]:
     """The ``k`` best hits over the plan's shards, best first (ties by id), ranks 0…k-1.
 
@@ -136,14 +131,14 @@ def index_search(
         exclude: ids never to return (the query itself).
         plan: shards to search and the ids allowed in each (from :func:`search_plan`).
         fingerprints: the database's fingerprints of the lane (from :func:`shard_fingerprints`).
-        lane: ``same_outfit`` or ``clothes_change``.
+        lane: the lane searched.
     """
     excluded = list(exclude)
     found: list[Hit] = []
     for key, allowed in plan.allowed.items():
         if key not in fingerprints or (allowed is not None and allowed.size == 0):
             continue
-        shard = _shards[lane].shard(key)
+        shard = _shards[lane.name].shard(key)
         if not shard.prepare(fingerprints[key]) and allowed is None:
             # A rebuild is running and the index may still hold deleted tracklets: the database
             # says which ids exist, so the k guarantee holds for everything the index has.
@@ -163,11 +158,11 @@ def index_add(tracklets: list[Tracklet]) -> None:
     for lane in LANES:
         fingerprints = shard_fingerprints(lane)
         for key in sorted(keys & fingerprints.keys()):
-            shard = _shards[lane].shard(key)
+            shard = _shards[lane.name].shard(key)
             if shard.prepare(fingerprints[key]):
                 # A shard being rebuilt saves its snapshot when the rebuild ends.
                 shard.save()
-                logger.info("%s index shard %s saved: %s vectors", lane, key, fingerprints[key].count)
+                logger.info("%s index shard %s saved: %s vectors", lane.name, key, fingerprints[key].count)
 
 
 def index_purge(camera_ids: Iterable[int]) -> dict[str, dict[ShardKey, int]]:
@@ -177,7 +172,7 @@ def index_purge(camera_ids: Iterable[int]) -> dict[str, dict[ShardKey, int]]:
     keys = {shard_of(g) for g in Camera.objects.filter(pk__in=list(camera_ids)).values_list("gallery_id", flat=True)}
     counts: dict[str, dict[ShardKey, int]] = {}
     for lane in LANES:
-        counts[lane] = {key: _shards[lane].shard(key).rebuild_now() for key in sorted(keys)}
+        counts[lane.name] = {key: _shards[lane.name].shard(key).rebuild_now() for key in sorted(keys)}
     return counts
 
 
@@ -185,31 +180,31 @@ def index_warm() -> list[ShardKey]:
     """Load every shard now, so the first search does not pay for it; returns the shards loaded."""
     for lane in LANES:
         for key, fingerprint in shard_fingerprints(lane).items():
-            _shards[lane].shard(key).prepare(fingerprint)
+            _shards[lane.name].shard(key).prepare(fingerprint)
     return index_loaded_shards()
 
 
 def index_rebuild() -> dict[str, dict[ShardKey, int]]:
     """Throw away every snapshot and in-memory shard, rebuild all of them from the database and save
-    new snapshots; returns the vectors per shard of each lane."""
+    new snapshots (old names included); returns the vectors per shard of each lane, by lane name."""
     global _shards
     for path in Path(settings.INDEX_DIR).glob("*.faiss"):
         path.unlink()
-    _shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}
+    _shards = {lane.name: ShardSet(DatabaseSource(lane)) for lane in LANES}
     counts: dict[str, dict[ShardKey, int]] = {}
     for lane in LANES:
-        counts[lane] = {}
+        counts[lane.name] = {}
         for key, fingerprint in sorted(shard_fingerprints(lane).items()):
-            shard = _shards[lane].shard(key)
+            shard = _shards[lane.name].shard(key)
             shard.prepare(fingerprint)
             shard.save()
-            counts[lane][key] = fingerprint.count
+            counts[lane.name][key] = fingerprint.count
     return counts
 
 
-def index_loaded_shards(lane: str = "same_outfit") -> list[ShardKey]:
+def index_loaded_shards(lane: Lane = APPEARANCE) -> list[ShardKey]:
     """The shards of a lane this process has loaded, ascending."""
-    return sorted(shard.key for shard in _shards[lane].loaded() if shard.index is not None)
+    return sorted(shard.key for shard in _shards[lane.name].loaded() if shard.index is not None)
 
 
 def index_wait_for_rebuilds(timeout: float | None = None) -> None:
@@ -221,4 +216,4 @@ def index_wait_for_rebuilds(timeout: float | None = None) -> None:
 def index_forget() -> None:
     """Drop this process's shards; the next use reloads them from the snapshots and the database."""
     global _shards
-    _shards = {lane: ShardSet(DatabaseSource(lane)) for lane in LANES}
+    _shards = {lane.name: ShardSet(DatabaseSource(lane)) for lane in LANES}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
+from reid_engine.photo import PhotoEmbedding, embed_photo
+from webapp.core.engine import get_pipeline
 from webapp.core.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -24,34 +25,11 @@ logger = logging.getLogger(__name__)
 MAX_PHOTO_BYTES = 10 * 1024**2
 MAX_PHOTO_SIDE = 4096
 PHOTO_FOLDER = "search-photos"
-# A person cut out of CCTV footage is taller than wide and rarely this tall; anything wider, or
-# taller than this, is treated as a scene in which to find the person first.
-CROP_MAX_HEIGHT = 800
 
 _SIGNATURES: dict[bytes, tuple[str, str]] = {
     b"\xff\xd8\xff": ("JPEG", ".jpg"),
     b"\x89PNG\r\n\x1a\n": ("PNG", ".png"),
 }
-
-
-class NoPersonFound(Exception):
-    """The detector found nobody in a photo of a scene."""
-
-
-@dataclass(frozen=True, slots=True)
-class PhotoEmbeddings:
-    """The query vectors of a photo.
-
-    Attributes:
-        vector: float32 (dim,), L2-normalised appearance embedding (the same-outfit lane).
-        identity_vector: float32 (dim',), L2-normalised clothes-invariant embedding, or None when
-            the pipeline has no identity model.
-        detected: whether the person was found by the detector (the photo was a scene).
-    """
-
-    vector: np.ndarray
-    identity_vector: np.ndarray | None
-    detected: bool
 
 
 def _human_bytes(n: int) -> str:
@@ -117,39 +95,19 @@ def photo_delete(name: str) -> None:
     photo_path(name).unlink(missing_ok=True)
 
 
-def photo_embeddings(name: str) -> PhotoEmbeddings:
-    """Embed the person in a stored photo with both embedders (worker side).
-
-    A photo wider than tall, or taller than :data:`CROP_MAX_HEIGHT`, is a scene: the detector runs
-    and the largest person is taken. Anything else is taken to be a crop of the person already.
+def photo_embeddings(name: str) -> PhotoEmbedding:
+    """Embed the person in a stored photo with both embedders (worker side); see
+    :func:`reid_engine.photo.embed_photo`.
 
     Raises:
-        NoPersonFound: the photo is a scene and the detector found nobody in it.
+        NoPersonFoundError: the photo is a scene and the detector found nobody in it.
         OSError: the stored photo is gone or unreadable.
     """
-    from reid_engine.types import Frame
-    from webapp.core.engine import get_pipeline
-
     with Image.open(photo_path(name)) as image:
-        rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     pipeline = get_pipeline()
-    height, width = rgb.shape[:2]
-    detected = width >= height or height > CROP_MAX_HEIGHT
-    crop = rgb
-    if detected:
-        found = pipeline.detector.detect([Frame(index=0, pts_s=0.0, image=rgb)])[0]
-        if len(found) == 0:
-            raise NoPersonFound("no person found in the photo")
-        boxes = found.boxes_xyxy
-        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        x1, y1, x2, y2 = boxes[int(np.argmax(areas))]
-        left, top = int(np.clip(np.floor(x1), 0, width - 1)), int(np.clip(np.floor(y1), 0, height - 1))
-        right = int(np.clip(np.ceil(x2), left + 1, width))
-        bottom = int(np.clip(np.ceil(y2), top + 1, height))
-        crop = np.ascontiguousarray(rgb[top:bottom, left:right])
-    vector = pipeline.embedder.embed([crop])[0].astype(np.float32)
-    identity = None
-    if pipeline.identity_embedder is not None:
-        identity = pipeline.identity_embedder.embed([crop])[0].astype(np.float32)
-    logger.info("photo %s: %dx%d, %s, crop %dx%d", name, width, height, "scene" if detected else "crop", *crop.shape[1::-1])
-    return PhotoEmbeddings(vector=vector, identity_vector=identity, detected=detected)
+    embedded = embed_photo(
+        rgb, detector=pipeline.detector, embedder=pipeline.embedder, identity_embedder=pipeline.identity_embedder
+    )
+    logger.info("photo %s: %dx%d, %s", name, rgb.shape[1], rgb.shape[0], "scene" if embedded.box_xyxy else "crop")
+    return embedded

@@ -13,14 +13,18 @@ from django.db.models import Q, QuerySet
 
 from reid_engine.types import Hit
 from webapp.cameras.models import Camera
+from webapp.cases.access import scope_by_case
 from webapp.search.confidence import match_confidence
 from webapp.search.filters import AttributeCondition, SearchFilters, attribute_score, attributes_pass
+from webapp.search.lanes import ATTRIBUTE_LANE, lane_of
+from webapp.search.models import SearchRecord
+from webapp.search.records import record_params
 from webapp.search.shards import DEFAULT_SHARD, ShardKey
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.selectors import tracklet_card
 
-# Attribute probabilities are not stored on tracklets yet. The attribute model is to write them to a
-# JSON field of this name ({attribute: {value: probability}}); from then on conditions apply.
+# The JSON field of attribute probabilities ({attribute: {value name: probability}}) that ingestion
+# writes; tracklets ingested without attribute estimation hold {} there.
 ATTRIBUTE_FIELD = "attributes"
 
 
@@ -61,10 +65,6 @@ def filtered_tracklets(filters: SearchFilters) -> QuerySet[Tracklet]:
     return qs.order_by()
 
 
-def tracklets_have_attributes() -> bool:
-    return any(f.name == ATTRIBUTE_FIELD for f in Tracklet._meta.get_fields())
-
-
 def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> SearchPlan:
     """The allowed ids of every shard a search with ``filters`` must look into.
 
@@ -78,7 +78,7 @@ def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> Search
     if filters.cameras:
         galleries = Camera.objects.filter(pk__in=filters.cameras).values_list("gallery_id", flat=True)
         keys &= {shard_of(g) for g in galleries}
-    apply_attributes = bool(filters.attributes) and tracklets_have_attributes()
+    apply_attributes = bool(filters.attributes)
     if not (filters.case is not None or filters.cameras or filters.time_from or filters.time_to or apply_attributes):
         return SearchPlan({key: None for key in sorted(keys)})
     qs = filtered_tracklets(filters)
@@ -121,38 +121,37 @@ def shard_tracklet_ids(key: ShardKey, rows: QuerySet[Tracklet] | None = None) ->
     return np.fromiter(ids, dtype=np.int64)
 
 
-def hit_cards(hits: Iterable[tuple[int, float, int]], *, lane: str = "same_outfit") -> list[dict[str, Any]]:
-    """Result cards for ``(tracklet id, score, rank)`` hits of one lane, in the order given.
+def hit_cards(hits: Iterable[Hit], *, lane: str) -> list[dict[str, Any]]:
+    """Result cards for the hits of one lane (its wire name), in the order given.
 
     Each card carries the raw ``score`` and, for the embedding lanes, ``confidence``: the calibrated
     probability of a match for the embedder that made the tracklet's vector (None when uncalibrated).
     Tracklets deleted since the index was searched are left out.
     """
     hits = list(hits)
-    rows = Tracklet.objects.select_related("camera", "video").filter(pk__in=[h[0] for h in hits])
+    rows = Tracklet.objects.select_related("camera", "video").filter(pk__in=[h.item_id for h in hits])
     by_id = {t.pk: t for t in rows}
+    embedder_column = lane_of(lane).embedder_column if lane != ATTRIBUTE_LANE else None
     cards = []
-    for pk, score, rank in hits:
-        t = by_id.get(pk)
+    for hit in hits:
+        t = by_id.get(hit.item_id)
         if t is None:
             continue
-        embedder = {"same_outfit": t.embedder, "clothes_change": t.identity_embedder}.get(lane)
-        confidence = match_confidence(embedder, score) if embedder else None
-        cards.append({**tracklet_card(t), "score": round(score, 4), "rank": rank, "confidence": confidence})
+        embedder = getattr(t, embedder_column) if embedder_column else ""
+        confidence = match_confidence(embedder, hit.score) if embedder else None
+        cards.append({**tracklet_card(t), "score": round(hit.score, 4), "rank": hit.rank, "confidence": confidence})
     return cards
 
 
 def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
     """A search of ``user`` as it stands, with its hits per lane once it is done; None when there is
     no such search of theirs."""
-    from webapp.cases.access import scope_by_case
-    from webapp.search.models import SearchRecord
-
-    record = scope_by_case(user, SearchRecord.objects.filter(pk=search_id)).first()
+    record = searches_visible_to(user).filter(pk=search_id).first()
     if record is None:
         return None
+    params = record_params(record)
     lanes = {
-        lane: hit_cards(((pk, score, rank) for rank, (pk, score) in enumerate(hits)), lane=lane)
+        lane: hit_cards((Hit(item_id=pk, score=score, rank=rank) for rank, (pk, score) in enumerate(hits)), lane=lane)
         for lane, hits in (record.results or {}).items()
     }
     return {
@@ -161,11 +160,11 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
         "justification": record.justification,
         "username": record.user.username,
         "status": record.status,
-        "kind": record.params.get("kind", "person" if record.params.get("tracklet") else "attributes"),
+        "kind": params.kind,
         "query_description": record.query_description,
-        "tracklet": record.params.get("tracklet"),
-        "k": record.params.get("k"),
-        "filters": record.params.get("filters") or {},
+        "tracklet": params.tracklet,
+        "k": params.k,
+        "filters": params.filters.as_params(),
         "error": record.error,
         "count": record.result_count,
         "first_batch_ms": record.first_batch_ms,
@@ -173,3 +172,8 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
         "finished_at": record.finished_at,
         "lanes": lanes,
     }
+
+
+def searches_visible_to(user: Any) -> QuerySet[SearchRecord]:
+    """The search records ``user`` may read back: those of the cases they are a member of."""
+    return scope_by_case(user, SearchRecord.objects.select_related("user"))

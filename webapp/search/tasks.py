@@ -1,4 +1,4 @@
-"""Celery side of searching: the search task, and warming each fresh worker process for it."""
+"""Celery side of searching: the search tasks, and warming each fresh worker process for them."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ from typing import Any
 from celery import current_app, shared_task
 from celery.signals import worker_process_init
 
+from webapp.search import worker
+
 
 @shared_task(name="search.run", acks_late=True, reject_on_worker_lost=True)
 def run_search(search_id: int, reply_channel: str) -> None:
-    from webapp.search.services import search_run
-
-    search_run(search_id=search_id, reply_channel=reply_channel)
+    worker.search_run(search_id=search_id, reply_channel=reply_channel)
 
 
 @shared_task(name="search.photo", acks_late=True, reject_on_worker_lost=True)
 def run_photo_search(search_id: int) -> None:
-    from webapp.search.services import search_photo_run
-
-    search_photo_run(search_id=search_id)
+    worker.search_photo_run(search_id=search_id)
 
 
 @worker_process_init.connect(weak=False)
@@ -30,6 +28,4 @@ def warm_search(**kwargs: Any) -> None:
     queues = current_app.amqp.queues.consume_from
     if queues and "search" not in queues:
         return
-    from webapp.search.services import search_warm
-
-    search_warm()
+    worker.search_warm()

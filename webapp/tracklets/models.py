@@ -1,9 +1,10 @@
-"""One person followed through one video: time span, boxes, thumbnail and identity embedding."""
+"""One person followed through one video: time span, boxes, thumbnail and its two embeddings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from django.conf import settings
 from django.db import models
 
 from webapp.cameras.models import Camera
@@ -21,10 +22,11 @@ class Tracklet(models.Model):
     num_frames = models.IntegerField()
     # [[frame_index, t_s, x1, y1, x2, y2], …] at the sampled rate, for drawing boxes on playback.
     boxes = models.JSONField(default=list)
-    embedding = models.BinaryField(help_text="float32 L2-normalised identity embedding")
-    embedder = models.CharField(max_length=120)
-    # The clothes-invariant embedding (the "possible change of clothes" search lane); null when the
-    # video was ingested without that model.
+    # The appearance embedding (clothing included: the "same outfit" search lane).
+    appearance_embedding = models.BinaryField(help_text="float32 L2-normalised appearance embedding")
+    appearance_embedder = models.CharField(max_length=120)
+    # The clothes-invariant identity embedding (the "possible change of clothes" search lane); null
+    # when the video was ingested without that model.
     identity_embedding = models.BinaryField(null=True, blank=True)
     identity_embedder = models.CharField(max_length=120, blank=True, default="")
     quality = models.FloatField(default=0.0)
@@ -42,11 +44,11 @@ class Tracklet(models.Model):
         return f"person {self.track_id} in {self.video_id}"
 
     @property
-    def thumbnail_path(self):  # type: ignore[no-untyped-def]
-        return settings.MEDIA_ROOT / "thumbs" / str(self.video.storage_key) / f"{self.track_id}.jpg"
+    def thumbnail_path(self) -> Path:
+        return self.video.thumbnail_dir / f"{self.track_id}.jpg"
 
-    def embedding_array(self) -> np.ndarray:
-        return np.frombuffer(bytes(self.embedding), dtype=np.float32)
+    def appearance_embedding_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.appearance_embedding), dtype=np.float32)
 
     def identity_embedding_array(self) -> np.ndarray | None:
         if self.identity_embedding is None:

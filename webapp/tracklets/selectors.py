@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import reverse
 
+from webapp.cases.access import scope_tracklets
 from webapp.tracklets.models import Tracklet
+
+
+def tracklets_visible_to(user: Any, *, case: Any = None) -> QuerySet[Tracklet]:
+    """The tracklets ``user`` may see (those of footage in their cases, or in ``case``); every view,
+    consumer and task reads tracklets through this."""
+    return scope_tracklets(user, Tracklet.objects.all(), case=case)
+
+
+def tracklets_of_video(*, user: Any, video_id: int) -> QuerySet[Tracklet]:
+    """The people found in one video, as its page and the API list them."""
+    return tracklets_visible_to(user).select_related("camera", "video").filter(video_id=video_id)
 
 
 def top_attributes(probabilities: dict[str, dict[str, float]] | None) -> dict[str, dict[str, Any]]:

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
 
 import cv2
 import numpy as np
-from django.conf import settings
 from django.db import transaction
 
+from reid_engine.types import EmbeddedTracklet, IngestResult, PartialResult
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 
 
-def _thumb_dir(video: Video):  # type: ignore[no-untyped-def]
-    return settings.MEDIA_ROOT / "thumbs" / str(video.storage_key)
+def _thumb_dir(video: Video) -> Path:
+    return video.thumbnail_dir
 
 
-def _rows(*, video: Video, items: Any, embedder: str, identity_embedder: str | None) -> list[Tracklet]:
+def _rows(
+    *, video: Video, items: Iterable[EmbeddedTracklet], embedder: str, identity_embedder: str | None
+) -> list[Tracklet]:
     """Unsaved rows for engine ``EmbeddedTracklet`` items, their thumbnails written to disk."""
     thumb_dir = _thumb_dir(video)
     thumb_dir.mkdir(parents=True, exist_ok=True)
@@ -50,14 +52,12 @@ def _rows(*, video: Video, items: Any, embedder: str, identity_embedder: str | N
                 end_time=video.recorded_at + timedelta(seconds=t.end_s),
                 num_frames=int(t.frame_indices.shape[0]),
                 boxes=[[int(r[0]), round(r[1], 3), *(round(v, 1) for v in r[2:])] for r in boxes.tolist()],
-                embedding=item.embedding.astype(np.float32).tobytes(),
-                embedder=embedder,
+                appearance_embedding=item.embedding.astype(np.float32).tobytes(),
+                appearance_embedder=embedder,
                 quality=float(t.best_crops[0].quality) if t.best_crops else 0.0,
-                attributes=dict(getattr(item, "attributes", {}) or {}),
+                attributes=dict(item.attributes),
                 identity_embedding=(
-                    item.identity_embedding.astype(np.float32).tobytes()
-                    if getattr(item, "identity_embedding", None) is not None
-                    else None
+                    None if item.identity_embedding is None else item.identity_embedding.astype(np.float32).tobytes()
                 ),
                 identity_embedder=identity_embedder or "",
             )
@@ -69,17 +69,17 @@ def _same(old: Tracklet, new: Tracklet) -> bool:
     """Whether a stored row already says what ``new`` says (so it can stay, id and all)."""
     old_identity = None if old.identity_embedding is None else bytes(old.identity_embedding)
     return (
-        bytes(old.embedding) == bytes(new.embedding)
+        bytes(old.appearance_embedding) == bytes(new.appearance_embedding)
         and old_identity == new.identity_embedding
         and old.boxes == new.boxes
         and old.attributes == new.attributes
-        and old.embedder == new.embedder
+        and old.appearance_embedder == new.appearance_embedder
         and old.identity_embedder == new.identity_embedder
     )
 
 
-def tracklets_add_partial(*, video: Video, partial: Any) -> list[Tracklet]:
-    """Store the tracklets an ingest still running has handed over (an engine ``PartialResult``).
+def tracklets_add_partial(*, video: Video, partial: PartialResult) -> list[Tracklet]:
+    """Store the tracklets an ingest still running has handed over.
 
     They are searchable at once; the video's final result then keeps them as they are or
     replaces them (see :func:`tracklets_replace_for_video`). A track id stored already (an earlier
@@ -97,8 +97,8 @@ def tracklets_add_partial(*, video: Video, partial: Any) -> list[Tracklet]:
     return list(Tracklet.objects.filter(video=video, track_id__in=[r.track_id for r in rows]))
 
 
-def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
-    """Make the video's tracklets those of ``result`` (an engine ``IngestResult``).
+def tracklets_replace_for_video(*, video: Video, result: IngestResult) -> list[Tracklet]:
+    """Make the video's tracklets those of the engine's ``result``.
 
     Re-running an ingest therefore overwrites rather than duplicates: rows are unique per
     (video, track id) and thumbnails have deterministic names. A row stored earlier (handed over
@@ -110,7 +110,7 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
         video=video,
         items=result.tracklets,
         embedder=result.embedder,
-        identity_embedder=getattr(result, "identity_embedder", None),
+        identity_embedder=result.identity_embedder,
     )
     with transaction.atomic():
         stored = {t.track_id: t for t in Tracklet.objects.select_for_update().filter(video=video)}
@@ -120,7 +120,3 @@ def tracklets_replace_for_video(*, video: Video, result: Any) -> list[Tracklet]:
     for track_id in stored.keys() - {r.track_id for r in rows}:
         (_thumb_dir(video) / f"{track_id}.jpg").unlink(missing_ok=True)
     return list(Tracklet.objects.filter(video=video).order_by("start_s", "track_id"))
-
-
-def tracklets_delete_files(*, video: Video) -> None:
-    shutil.rmtree(_thumb_dir(video), ignore_errors=True)

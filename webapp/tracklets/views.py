@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from webapp.accounts.roles import is_investigator
 from webapp.audit.ledger import audit_record, client_address_of
@@ -13,9 +18,19 @@ from webapp.audit.models import Action
 from webapp.cases import access
 from webapp.cases.access import Capability
 from webapp.core.media import media_response
-from webapp.tracklets.models import Tracklet
+from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, tracklets_visible_to
 from webapp.tracklets.serializers import TrackletCardSerializer, TrackletDetailSerializer
 from webapp.videos.models import Video
+
+
+class VideoTrackletsView(APIView):
+    """The people found in one video (``GET /api/videos/{id}/tracklets/``)."""
+
+    @extend_schema(responses={200: TrackletCardSerializer(many=True), 404: None})
+    def get(self, request: Request, pk: int) -> Response:
+        if not access.scope_videos(request.user, Video.objects.filter(pk=pk)).exists():
+            raise Http404
+        return Response([tracklet_card(t) for t in tracklets_of_video(user=request.user, video_id=pk)])
 
 
 class TrackletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -23,25 +38,25 @@ class TrackletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return TrackletDetailSerializer if self.action == "retrieve" else TrackletCardSerializer
 
     def get_queryset(self) -> Any:
-        qs = Tracklet.objects.select_related("camera", "video")
+        case = self.request.query_params.get("case")
+        scope = None if not case else access.case_for(self.request.user, case, Capability.VIEW)
+        qs = tracklets_visible_to(self.request.user, case=scope).select_related("camera", "video")
         camera = self.request.query_params.get("camera")
         if camera:
             qs = qs.filter(camera_id=camera) if camera.isdigit() else qs.none()
-        case = self.request.query_params.get("case")
-        scope = None if not case else access.case_for(self.request.user, case, Capability.VIEW)
-        return access.scope_tracklets(self.request.user, qs, case=scope)
+        return qs
 
 
-def thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+def thumbnail(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not is_investigator(request.user):
         raise Http404
-    t = access.scope_tracklets(request.user, Tracklet.objects.select_related("video")).filter(pk=pk).first()
+    t = tracklets_visible_to(request.user).select_related("video").filter(pk=pk).first()
     if t is None or not t.thumbnail_path.exists():
         raise Http404
     return media_response(request, t.thumbnail_path, "image/jpeg")
 
 
-def video_proxy(request: HttpRequest, pk: int) -> HttpResponse:
+def video_proxy(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The review copy of a video, for playing a person's segment with their boxes drawn over it.
 
     A playback is recorded in the ledger when it starts (a request from the first byte), not for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -50,14 +51,15 @@ class Video(models.Model):
         return f"{self.original_name} ({self.camera})"
 
     @property
-    def file_path(self):  # type: ignore[no-untyped-def]
-        return settings.MEDIA_ROOT / "videos" / f"{self.storage_key}.video"
+    def file_path(self) -> Path:
+        return Path(settings.MEDIA_ROOT) / "videos" / f"{self.storage_key}.video"
 
     @property
-    def proxy_path(self):  # type: ignore[no-untyped-def]
+    def proxy_path(self) -> Path:
         """The small H.264 review copy of the analysed frames, written during ingestion."""
-        return settings.MEDIA_ROOT / "proxies" / f"{self.storage_key}.mp4"
+        return Path(settings.MEDIA_ROOT) / "proxies" / f"{self.storage_key}.mp4"
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.REJECTED)
+    def thumbnail_dir(self) -> Path:
+        """The folder of the thumbnails of the people found in this video."""
+        return Path(settings.MEDIA_ROOT) / "thumbs" / str(self.storage_key)

@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
+import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from reid_engine.errors import ReidEngineError
+from reid_engine.video import probe_video
 from webapp.audit.ledger import audit_record
 from webapp.audit.models import Action
 from webapp.cameras.models import Camera
 from webapp.cases.models import Case
-from webapp.cases.services import case_video_add
-from webapp.core.events import push_to_group, video_group
+from webapp.cases.services import case_video_add, videos_held_only_by
 from webapp.core.exceptions import DomainError
 from webapp.videos.models import Video
+from webapp.videos.signals import video_deleted
 
 logger = logging.getLogger(__name__)
 
 _COPY_BLOCK = 1024 * 1024
+
+
+class Readable(Protocol):
+    """What a chunk is read from: a file, or the request body itself."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+INGEST_TASK = "videos.ingest"
+"""The name of the Celery task that ingests one video (:func:`webapp.ingest.tasks.ingest_video`)."""
 
 
 def _human_bytes(n: float) -> str:
@@ -58,7 +69,7 @@ def video_upload_create(
         video = Video.objects.create(
             camera=camera,
             uploaded_by=user,
-            original_name=os.path.basename(filename)[:255],
+            original_name=Path(filename).name[:255],
             size_bytes=size_bytes,
             recorded_at=recorded_at,
         )
@@ -70,7 +81,7 @@ def video_upload_create(
     return video
 
 
-def video_upload_append(*, video: Video, start: int, stream: IO[bytes], length: int) -> Video:
+def video_upload_append(*, video: Video, start: int, stream: Readable, length: int) -> Video:
     """Write one chunk at ``start``; the last chunk completes the upload and probes the file.
 
     Raises:
@@ -90,7 +101,7 @@ def video_upload_append(*, video: Video, start: int, stream: IO[bytes], length: 
     if length <= 0 or start + length > video.size_bytes:
         raise DomainError(f"the chunk overruns the declared size of {video.size_bytes} bytes")
     written = 0
-    with open(video.file_path, "r+b") as fh:
+    with video.file_path.open("r+b") as fh:
         fh.seek(start)
         while written < length:
             block = stream.read(min(_COPY_BLOCK, length - written))
@@ -118,7 +129,7 @@ def video_upload_file(
         user=user, camera=camera, filename=upload.name, size_bytes=upload.size, recorded_at=recorded_at,
         case=case, client_address=client_address,
     )
-    with open(video.file_path, "wb") as fh:
+    with video.file_path.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)
     Video.objects.filter(pk=video.pk).update(upload_offset=upload.size)
@@ -129,8 +140,6 @@ def video_upload_file(
 
 def video_upload_complete(*, video: Video) -> None:
     """Probe the complete file; refuse it with the reason, or queue it for ingestion."""
-    from reid_engine.video import probe_video
-
     try:
         info = probe_video(video.file_path)
     except ReidEngineError as exc:
@@ -154,87 +163,9 @@ def video_reject(*, video: Video, reason: str) -> None:
 
 def video_ingest_start(*, video: Video) -> None:
     """Queue ingestion once the row is committed, so the worker never sees a half-written video."""
-    from webapp.videos.tasks import ingest_video
-
-    transaction.on_commit(lambda: ingest_video.delay(video.pk))
-
-
-def video_ingest_run(*, video_id: int) -> None:
-    """Run the engine on one video and store what it found (worker side).
-
-    Idempotent: a finished video is left alone, and a re-run after a crash replaces the partial
-    state rather than adding to it.
-    """
-    from webapp.core import engine
-
-    video = Video.objects.select_related("camera").filter(pk=video_id).first()
-    if video is None:
-        logger.info("video %s was deleted before ingestion; nothing to do", video_id)
-        return
-    if video.status in (Video.Status.DONE, Video.Status.REJECTED, Video.Status.UPLOADING):
-        return
-    video.status = Video.Status.PROCESSING
-    video.started_at = timezone.now()
-    video.error = ""
-    video.save(update_fields=["status", "started_at", "error"])
-    reporter = _IngestProgress(video)
-    video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        result = engine.get_pipeline().run(
-            video.file_path, progress=reporter, proxy_path=video.proxy_path, on_partial=_PartialStore(video)
-        )
-        if not Video.objects.filter(pk=video.pk).exists():
-            return
-        tracklets = _store_result(video=video, result=result)
-    except _VideoGone:
-        logger.info("video %s was deleted during ingestion; stopped", video.pk)
-        return
-    except ReidEngineError as exc:
-        video_ingest_fail(video=video, reason=str(exc))
-        return
-    except Exception:
-        # Whatever broke (a model, the database), the job must end as failed with a reason, never
-        # stay "processing" for ever; the task still raises so the error is logged with its trace.
-        logger.exception("ingest of video %s crashed", video.pk)
-        video_ingest_fail(
-            video=video, reason="internal error while processing; the administrators were notified"
-        )
-        raise
-    engine.index_add_tracklets(tracklets)
-    push_to_group(
-        video_group(video.pk),
-        {
-            "type": "ingest.done",
-            "video": video.pk,
-            "people": len(tracklets),
-            "warnings": video.warnings,
-            "frames_skipped": video.frames_skipped,
-        },
-    )
-
-
-def _store_result(*, video: Video, result: Any) -> list[Any]:
-    from webapp.tracklets.services import tracklets_replace_for_video
-
-    tracklets = tracklets_replace_for_video(video=video, result=result)
-    video.status = Video.Status.DONE
-    video.stage = "done"
-    video.progress = 1.0
-    video.eta_s = 0.0
-    video.frames_decoded = result.frames_decoded
-    video.frames_skipped = result.frames_skipped
-    video.warnings = list(result.warnings)
-    video.embedder = result.embedder
-    video.finished_at = timezone.now()
-    video.save()
-    return tracklets
-
-
-def video_ingest_fail(*, video: Video, reason: str) -> None:
-    Video.objects.filter(pk=video.pk).update(
-        status=Video.Status.FAILED, error=reason, finished_at=timezone.now(), stage="failed"
-    )
-    push_to_group(video_group(video.pk), {"type": "ingest.failed", "video": video.pk, "reason": reason})
+    # By name: the task lives in webapp.ingest, which builds on this app (ingestion stores tracklets
+    # and indexes them), so importing it here would make the two apps import each other.
+    transaction.on_commit(lambda: current_app.send_task(INGEST_TASK, args=[video.pk]))
 
 
 @transaction.atomic
@@ -242,12 +173,10 @@ def video_delete(*, video: Video, user: Any = None, client_address: str = "") ->
     """Delete a video with everything derived from it: file, thumbnails, tracklets, index entries.
 
     With ``user`` (a deletion someone asked for, not a case's), each case that held it gets a
-    ledger record; a case's own deletion records itself.
+    ledger record; a case's own deletion records itself. Once the deletion commits, the
+    ``video_deleted`` signal lets the index drop the video's people from every shard at once.
     """
-    from webapp.core import engine
-    from webapp.tracklets.services import tracklets_delete_files
-
-    tracklets_delete_files(video=video)
+    shutil.rmtree(video.thumbnail_dir, ignore_errors=True)
     video.file_path.unlink(missing_ok=True)
     video.proxy_path.unlink(missing_ok=True)
     cameras = sorted(set(video.tracklets.values_list("camera_id", flat=True)) | {video.camera_id})
@@ -257,79 +186,18 @@ def video_delete(*, video: Video, user: Any = None, client_address: str = "") ->
             audit_record(action=Action.VIDEO_DELETE, user=user, case_id=case_id, object_type="video",
                          object_ids=[video.pk], client_address=client_address,
                          details={"name": video.original_name, "people_deleted": people})
+    video_id = video.pk
     video.delete()
-    # Deleted means deleted: the index snapshots are rewritten without these people at once,
-    # not at some later search.
-    transaction.on_commit(lambda: engine.index_purge_cameras(cameras))
-
-
-class _VideoGone(Exception):
-    """The video was deleted while it was being ingested."""
-
-
-class _PartialStore:
-    """Stores and indexes the tracklets an ingest hands over before it ends: searchable at once."""
-
-    def __init__(self, video: Video) -> None:
-        self.video = video
-
-    def __call__(self, partial: Any) -> None:
-        from webapp.core import engine
-        from webapp.tracklets.models import Tracklet
-        from webapp.tracklets.services import tracklets_add_partial
-
-        with transaction.atomic():
-            # Locking the video row keeps a concurrent deletion from leaving orphans behind.
-            if not Video.objects.select_for_update().filter(pk=self.video.pk).exists():
-                raise _VideoGone
-            rows = tracklets_add_partial(video=self.video, partial=partial)
-        engine.index_add_tracklets(rows)
-        push_to_group(
-            video_group(self.video.pk),
-            {
-                "type": "ingest.people",
-                "video": self.video.pk,
-                "people": Tracklet.objects.filter(video=self.video).count(),
-                "analysed_s": round(partial.analysed_s, 1),
-            },
-        )
-
-
-class _IngestProgress:
-    """Forwards engine progress to the video's row (throttled) and to subscribed browsers."""
-
-    def __init__(self, video: Video, min_db_interval_s: float = 2.0) -> None:
-        self.video = video
-        self.min_db_interval_s = min_db_interval_s
-        self.last_db = 0.0
-
-    def __call__(self, progress: Any) -> None:
-        now = time.monotonic()
-        if now - self.last_db >= self.min_db_interval_s or progress.stage in ("embed", "done"):
-            self.last_db = now
-            Video.objects.filter(pk=self.video.pk).update(
-                stage=progress.stage, progress=progress.fraction, eta_s=progress.eta_s
-            )
-        push_to_group(
-            video_group(self.video.pk),
-            {
-                "type": "ingest.progress",
-                "video": self.video.pk,
-                "stage": progress.stage,
-                "percent": round(100 * progress.fraction, 1),
-                "eta_s": None if progress.eta_s is None else round(progress.eta_s, 1),
-                "message": progress.message,
-            },
-        )
+    transaction.on_commit(lambda: video_deleted.send(sender=Video, video_id=video_id, camera_ids=cameras))
 
 
 def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:
     """Delete a deleted case's footage that no other live case holds (``case_deleting`` receiver)."""
-    from webapp.cases.services import videos_held_only_by
-
     delete_ids, keep_ids = videos_held_only_by(case)
     for video in Video.objects.filter(pk__in=delete_ids).order_by("pk"):
         report.people_deleted += video.tracklets.count()
         report.videos_deleted.append(video.pk)
         video_delete(video=video)
     report.videos_kept.extend(keep_ids)
+
+

@@ -1,4 +1,4 @@
-"""Footage API: open an upload, send chunks, follow ingestion, list people found, delete."""
+"""Footage API: open an upload, send chunks, follow ingestion, delete."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ from webapp.cases import access
 from webapp.cases.access import Capability
 from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
-from webapp.tracklets.models import Tracklet
-from webapp.tracklets.selectors import tracklet_card
-from webapp.tracklets.serializers import TrackletCardSerializer
 from webapp.videos import services
 from webapp.videos.models import Video
 from webapp.videos.serializers import UploadCreateSerializer, VideoSerializer
@@ -46,10 +43,11 @@ class VideoViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         case = access.case_for(request.user, v["case"], Capability.UPLOAD)
-        where = {"case": case, "client_address": client_address_of(request)}
+        address = client_address_of(request)
         if "file" in v:
             video = services.video_upload_file(
-                user=request.user, camera=v["camera"], upload=v["file"], recorded_at=v["recorded_at"], **where
+                user=request.user, camera=v["camera"], upload=v["file"], recorded_at=v["recorded_at"], case=case,
+                client_address=address,
             )
         else:
             video = services.video_upload_create(
@@ -58,7 +56,8 @@ class VideoViewSet(
                 filename=v["filename"],
                 size_bytes=v["size"],
                 recorded_at=v["recorded_at"],
-                **where,
+                case=case,
+                client_address=address,
             )
         return Response(VideoSerializer(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -78,13 +77,6 @@ class VideoViewSet(
             video=video, start=start, stream=request._request, length=end - start + 1
         )
         return Response(VideoSerializer(video, context={"request": request}).data)
-
-    @extend_schema(responses={200: TrackletCardSerializer(many=True)})
-    @action(detail=True, methods=["get"])
-    def tracklets(self, request: Request, pk: str | None = None) -> Response:
-        video = self.get_object()
-        rows = Tracklet.objects.select_related("camera", "video").filter(video=video)
-        return Response([tracklet_card(t) for t in rows])
 
     def perform_destroy(self, instance: Video) -> None:
         held_by = Case.objects.filter(video_links__video=instance)
