@@ -102,12 +102,13 @@ class PooledBackbone(nn.Module):
         return F.normalize(features.mean(dim=(2, 3)), dim=1)
 
 
-class ImageNetEmbedder:
-    """ImageNet MobileNetV2 features, global-average-pooled to 1280 dimensions and L2-normalised.
+class ModuleEmbedder:
+    """Crops to L2-normalised vectors through one torch module, in batches.
 
-    A stand-in until the trained clothes-invariant ReID model exists: it captures overall
-    appearance (mostly clothing colour and texture), so it matches the same outfit, not the same
-    person in other clothes.
+    It serves both lanes: the appearance embedder wraps ImageNet MobileNetV2 features,
+    global-average-pooled to 1280 dimensions (overall appearance, mostly clothing colour and
+    texture: it matches the same outfit, not the same person in other clothes); the identity
+    embedder wraps the clothes-invariant ReID model trained by ``reid train``.
 
     Args:
         model: a module mapping normalised (N, 3, H, W) images to unit (N, dim) vectors.
@@ -203,7 +204,7 @@ def build_embedder(config: EmbedderConfig, *, device: torch.device | str, data_d
         case "imagenet_mobilenetv2":
             hint = f"run the project's set-up script, which takes it from {MOBILENETV2_IMAGENET.origin}"
             backbone = load_pretrained(MobileNetV2(), weights, sha256=config.weights_sha256, hint=hint)
-            return ImageNetEmbedder(
+            return ModuleEmbedder(
                 PooledBackbone(fuse_conv_bn(backbone)),
                 device=device,
                 batch_size=config.batch_size,
@@ -219,7 +220,7 @@ def build_embedder(config: EmbedderConfig, *, device: torch.device | str, data_d
             if not path.is_absolute():
                 path = Path(data_dir) / path
             model, size_hw, _ = load_model(path)
-            return ImageNetEmbedder(
+            return ModuleEmbedder(
                 model,
                 device=device,
                 batch_size=config.batch_size,

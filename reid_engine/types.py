@@ -161,16 +161,18 @@ class Tracklet:
 
 @dataclass(frozen=True, slots=True)
 class EmbeddedTracklet:
-    """A tracklet with its identity embedding, ready to be stored and indexed.
+    """A tracklet with its embeddings, ready to be stored and indexed.
 
     Attributes:
         tracklet: the tracklet.
-        embedding: float32 (D,), L2-normalised mean of the best crops' embeddings.
+        embedding: float32 (D,), the appearance embedding (clothing included): the L2-normalised
+            mean of the best crops' embeddings by the appearance embedder; stored as
+            ``Tracklet.appearance_embedding`` on the web side.
         thumbnail: uint8 (h, w, 3) RGB, the best crop resized for display.
         attributes: ``{attribute: {value name: probability}}`` for the attributes that could be
             estimated (empty when attribute estimation is off).
-        identity_embedding: float32 (D',), L2-normalised, from the clothes-invariant model; None
-            when the identity lane is off.
+        identity_embedding: float32 (D',), the identity embedding: L2-normalised, from the
+            clothes-invariant model; None when the identity lane is off.
     """
 
     tracklet: Tracklet
@@ -189,7 +191,7 @@ class PartialResult:
 
     Attributes:
         tracklets: embedded tracklets, ordered by start time.
-        embedder: name of the embedding model.
+        embedder: name of the appearance embedding model.
         identity_embedder: name of the clothes-invariant model, or None when that lane is off.
         analysed_s: how far into the video the analysis has got, in seconds.
     """
@@ -241,7 +243,7 @@ class IngestResult:
         tracklets: embedded tracklets, ordered by start time.
         frames_decoded: frames decoded and processed at the sampled rate.
         frames_skipped: frames the decoder could not decode (corrupt data), skipped and counted.
-        embedder: name of the embedding model, stored with the embeddings.
+        embedder: name of the appearance embedding model, stored with the embeddings.
         identity_embedder: name of the clothes-invariant model, or None when that lane is off.
         warnings: human-readable notes (e.g. "12 corrupt frames skipped").
         stage_seconds: wall seconds spent in each stage (``decode``, ``detect``, ``track``,

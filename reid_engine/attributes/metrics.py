@@ -344,7 +344,7 @@ def save_predictions(
         raise ValueError(f"shapes differ: probabilities {probs.shape}, labels {gt.shape}, mask {mask.shape}")
     if len(names) != gt.shape[1]:
         raise ValueError(f"{len(names)} names for {gt.shape[1]} labels")
-    with open(path, "wb") as f:
+    with Path(path).open("wb") as f:
         np.savez_compressed(
             f,
             probabilities=probs,

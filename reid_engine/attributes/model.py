@@ -193,7 +193,7 @@ def load_attribute_model(
     try:
         # weights_only: a file from elsewhere cannot run code when loaded.
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+    except Exception as exc:  # torch raises many types for a damaged file
         raise CheckpointError(f"{path} is not a readable checkpoint: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__

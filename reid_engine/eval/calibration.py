@@ -112,9 +112,9 @@ def calibrate(
     s_fit, y_fit = labelled_pairs(embeddings[fit], pids[fit], camids[fit], seed=seed)
     s_test, y_test = labelled_pairs(embeddings[~fit], pids[~fit], camids[~fit], seed=seed + 1)
     slope, intercept = fit_platt(s_fit, y_fit)
-    result = ScoreCalibration(embedder, slope, intercept, int(len(s_fit)), fitted_on, 0.0, 0.0)
+    result = ScoreCalibration(embedder, slope, intercept, len(s_fit), fitted_on, 0.0, 0.0)
     return ScoreCalibration(
-        embedder, slope, intercept, int(len(s_fit)), fitted_on,
+        embedder, slope, intercept, len(s_fit), fitted_on,
         ece_before=expected_calibration_error(np.clip(s_test, 0, 1), y_test),
         ece_after=expected_calibration_error(np.asarray(result.confidence(s_test)), y_test),
     )

@@ -236,7 +236,7 @@ def _measure(search: Callable[[int], list[Hit]], queries: int, truth: _TopK, k: 
 def _rss_bytes() -> int | None:
     """Resident set size now, where the platform reports it."""
     try:
-        with open("/proc/self/statm") as fh:
+        with open("/proc/self/statm") as fh:  # noqa: PTH123 - a kernel file, not a path of ours
             return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return None

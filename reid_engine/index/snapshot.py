@@ -77,7 +77,7 @@ def save_snapshot(index: VectorIndex, path: str | os.PathLike[str]) -> None:
                 raise RuntimeError("the index changed while its snapshot was written")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

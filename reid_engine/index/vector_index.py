@@ -290,7 +290,7 @@ class VectorIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top ``want`` of the stored ids ``pool`` (sorted) by exact inner product, best first."""
         if self.kind == "ivf_flat" and pool.size * self.dim * 4 > self.config.gather_max_bytes:
-            selector, keep_alive = id_selector(pool, np.zeros(0, np.int64))
+            selector, _keep_alive = id_selector(pool, np.zeros(0, np.int64))
             return self._structure.scan_all(queries, min(want, pool.size), selector)
         return self._exact(queries, want, pool)
 

@@ -186,7 +186,7 @@ def draw_occluder(img: np.ndarray, labels: np.ndarray, occ: Occluder) -> None:
     if occ.kind == "none":
         return
     h, w = labels.shape
-    x0, y0, x1, y1 = (int(round(v)) for v in (occ.box[0] * w, occ.box[1] * h, occ.box[2] * w, occ.box[3] * h))
+    x0, y0, x1, y1 = (round(v) for v in (occ.box[0] * w, occ.box[1] * h, occ.box[2] * w, occ.box[3] * h))
     mask = np.zeros((h, w), dtype=np.uint8)
     if occ.kind == "blob":
         cv2.ellipse(

@@ -188,14 +188,14 @@ def sample_population(
     if num_ids < 1 or outfits_per_id < 1:
         raise ValueError("need at least one identity and one outfit per identity")
     identities = tuple(sample_identity(rng, pid) for pid in range(num_ids))
-    num_templates = max(outfits_per_id * 2, int(round(num_ids * outfits_per_id / wearers_per_template)))
+    num_templates = max(outfits_per_id * 2, round(num_ids * outfits_per_id / wearers_per_template))
     # One pool for everyone; men skip the dresses and skirts, so look-alikes also cross genders.
     pool = [sample_outfit_template(rng, t, female=t % 2 == 0) for t in range(num_templates)]
     male_ok = [t for t, o in enumerate(pool) if o.lower_type not in ("dress", "skirt")]
     # A few outfits are very common and most are rare (a Zipf-like popularity), as on a real street.
     popularity = 1.0 / (np.arange(num_templates) + 8.0)
     single = set(
-        rng.choice(num_ids, size=int(round(num_ids * single_outfit_fraction)), replace=False).tolist()
+        rng.choice(num_ids, size=round(num_ids * single_outfit_fraction), replace=False).tolist()
     )
     outfits: list[tuple[Outfit, ...]] = []
     clothes_id = 0

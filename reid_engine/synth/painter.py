@@ -42,7 +42,7 @@ def _fix(p: np.ndarray) -> np.ndarray:
 
 
 def _fix2(p: np.ndarray) -> tuple[int, int]:
-    return int(round(float(p[0]) * _ONE)), int(round(float(p[1]) * _ONE))
+    return round(float(p[0]) * _ONE), round(float(p[1]) * _ONE)
 
 
 class Painter:
@@ -78,7 +78,7 @@ class Painter:
         cv2.ellipse(self.ids, _fix2(centre), ax, angle, 0, 360, pid, -1, cv2.LINE_8, _SHIFT)
 
     def line(self, pid: int, p0: np.ndarray, p1: np.ndarray, thickness: float) -> None:
-        t = max(1, int(round(thickness)))
+        t = max(1, round(thickness))
         cv2.line(self.ids, _fix2(p0), _fix2(p1), pid, t, cv2.LINE_8, _SHIFT)
 
     def capsule(self, pid: int, p0: np.ndarray, p1: np.ndarray, r0: float, r1: float) -> None:
@@ -93,7 +93,7 @@ class Painter:
                 (x1 - px * r1, y1 - py * r1),
                 (x0 - px * r0, y0 - py * r0),
             ]
-            pts = np.array([(int(round(a * _ONE)), int(round(b * _ONE))) for a, b in quad], dtype=np.int32)
+            pts = np.array([(round(a * _ONE), round(b * _ONE)) for a, b in quad], dtype=np.int32)
             cv2.fillPoly(self.ids, [pts], pid, cv2.LINE_8, _SHIFT)
         self.circle(pid, p0, r0)
         self.circle(pid, p1, r1)

@@ -102,7 +102,7 @@ def make_plan(
         single_outfit_fraction=single_outfit_fraction,
     )
     order = stream(seed, STREAM_SPLIT).permutation(num_ids)
-    n_train = min(num_ids - 1, max(1, int(round(num_ids * train_fraction))))
+    n_train = min(num_ids - 1, max(1, round(num_ids * train_fraction)))
     train = frozenset(int(p) for p in order[:n_train])
     rng = stream(seed, STREAM_VISITS)
     visits: list[Visit] = []

@@ -208,7 +208,7 @@ def _render_camera(camid: int) -> dict[str, Any]:
     outfits = {o.clothes_id: o for o in plan.population.all_outfits()}
     cam_dir = out / f"cam{camid}"
     (cam_dir / "gt").mkdir(parents=True, exist_ok=True)
-    n_frames = int(round(cfg.duration * cfg.fps))
+    n_frames = round(cfg.duration * cfg.fps)
     rng = stream(cfg.seed, STREAM_SCENE, 3000 + camid)
     gt_rows: list[str] = []
     seen: dict[int, list[int]] = {}
@@ -281,7 +281,7 @@ def _compose(
         ident = plan.population.identities[w.pid]
         h_px = ppm * ident.body.height_m
         ch, cw = int(h_px * 1.12) + 8, int(h_px * 0.75) + 8
-        ox, oy = int(round(x)) - cw // 2, int(round(y)) - ch + 4
+        ox, oy = round(x) - cw // 2, round(y) - ch + 4
         if ox >= W or oy >= H or ox + cw <= 0 or oy + ch <= 0:
             continue
         placed.append((pos[1], w, ident, ppm, ch, cw, ox, oy, x - ox, y - oy))

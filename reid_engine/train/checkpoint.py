@@ -25,7 +25,7 @@ def atomic_save(obj: dict[str, Any], path: Path) -> None:
         torch.save(obj, fh)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    Path(tmp).replace(path)
 
 
 def save_model(path: Path, model: ReidNet, *, size_hw: tuple[int, int], meta: dict[str, Any]) -> None:
@@ -49,7 +49,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         # weights_only: a checkpoint from elsewhere cannot run code when loaded.
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+    except Exception as exc:  # torch raises many types for a damaged file
         raise CheckpointError(f"{path} is not a readable checkpoint: {type(exc).__name__}: {exc}") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{path} is not a Longview checkpoint")

@@ -13,6 +13,7 @@ import numpy as np
 from django.conf import settings
 
 from reid_engine.attributes.schema import SCHEMA
+from reid_engine.config import config_from_dict
 from reid_engine.types import Hit
 from webapp.search.filters import SearchFilters, SearchQuery
 from webapp.search.lanes import ATTRIBUTE_LANE, LANES, Lane
@@ -109,6 +110,7 @@ def lane_refine(
     The candidates are the lane's first ``candidates`` hits under the same filters (so every refined
     hit passes them too), their vectors read from the database.
     """
+    # reid_engine.index loads FAISS: see lane_search.
     from reid_engine.index.refine import refine_ranking
 
     config = refine_config()
@@ -128,7 +130,7 @@ def lane_refine(
 def refine_config() -> RefineConfig:
     """The second pass's settings, from ``LONGVIEW["SEARCH_REFINE"]`` through the engine's typed
     loader (defaults for missing keys, unknown keys refused)."""
-    from reid_engine.config import config_from_dict
+    # reid_engine.index loads FAISS: see lane_search.
     from reid_engine.index.refine import RefineConfig
 
     return config_from_dict(RefineConfig, dict(settings.LONGVIEW.get("SEARCH_REFINE", {})))

@@ -11,6 +11,7 @@ soft predictions.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -130,7 +131,7 @@ class MtdfModule(nn.Module):
 def _soften(probs: torch.Tensor, offsets: list[int], t: float) -> torch.Tensor:
     """Raise each head's probabilities to 1/t and renormalise (a temperature applied to probabilities)."""
     out = torch.empty_like(probs)
-    for a, b in zip(offsets[:-1], offsets[1:], strict=True):
+    for a, b in itertools.pairwise(offsets):
         p = probs[:, a:b].clamp(min=1e-8).pow(1.0 / t)
         out[:, a:b] = p / p.sum(1, keepdim=True)
     return out

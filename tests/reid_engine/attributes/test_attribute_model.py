@@ -4,7 +4,6 @@ the network's output layout and its file format."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -50,14 +49,6 @@ FULL = {
     "upper_colour": "red", "upper_pattern": "solid", "lower_type": "jeans", "lower_colour": "blue",
     "shoes_colour": "white", "backpack": True, "handbag": False, "shoulder_bag": False, "hat": True,
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _net(seed: int = 0) -> AttributeNet:

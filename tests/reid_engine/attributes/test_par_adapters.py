@@ -16,43 +16,25 @@ from reid_engine.attributes.peta import load_peta
 from reid_engine.attributes.rap import load_rapv2
 from reid_engine.data.synthcc import DatasetError
 
-PA100K_NAMES = (
-    "Female AgeOver60 Age18-60 AgeLess18 Front Side Back Hat Glasses HandBag ShoulderBag Backpack "
-    "HoldObjectsInFront ShortSleeve LongSleeve UpperStride UpperLogo UpperPlaid UpperSplice LowerStripe "
-    "LowerPattern LongCoat Trousers Shorts Skirt&Dress boots"
-).split()
-_PETA_COLOURS = "Black Blue Brown Green Grey Orange Pink Purple Red White Yellow".split()
+PA100K_NAMES = ["Female", "AgeOver60", "Age18-60", "AgeLess18", "Front", "Side", "Back", "Hat", "Glasses", "HandBag", "ShoulderBag", "Backpack", "HoldObjectsInFront", "ShortSleeve", "LongSleeve", "UpperStride", "UpperLogo", "UpperPlaid", "UpperSplice", "LowerStripe", "LowerPattern", "LongCoat", "Trousers", "Shorts", "Skirt&Dress", "boots"]
+_PETA_COLOURS = ["Black", "Blue", "Brown", "Green", "Grey", "Orange", "Pink", "Purple", "Red", "White", "Yellow"]
 PETA_NAMES = (
-    "personalLess30 personalLess45 personalLess60 personalLarger60 carryingBackpack carryingOther "
-    "lowerBodyCasual upperBodyCasual lowerBodyFormal upperBodyFormal accessoryHat upperBodyJacket "
-    "lowerBodyJeans footwearLeatherShoes upperBodyLogo hairLong personalMale carryingMessengerBag "
-    "accessoryMuffler accessoryNothing carryingNothing upperBodyPlaid carryingPlasticBags footwearSandals "
-    "footwearShoes lowerBodyShorts upperBodyShortSleeve lowerBodyShortSkirt footwearSneaker "
-    "upperBodyThinStripes accessorySunglasses lowerBodyTrousers upperBodyTshirt upperBodyOther "
-    "upperBodyVNeck".split()
+    ["personalLess30", "personalLess45", "personalLess60", "personalLarger60", "carryingBackpack", "carryingOther", "lowerBodyCasual", "upperBodyCasual", "lowerBodyFormal", "upperBodyFormal", "accessoryHat", "upperBodyJacket", "lowerBodyJeans", "footwearLeatherShoes", "upperBodyLogo", "hairLong", "personalMale", "carryingMessengerBag", "accessoryMuffler", "accessoryNothing", "carryingNothing", "upperBodyPlaid", "carryingPlasticBags", "footwearSandals", "footwearShoes", "lowerBodyShorts", "upperBodyShortSleeve", "lowerBodyShortSkirt", "footwearSneaker", "upperBodyThinStripes", "accessorySunglasses", "lowerBodyTrousers", "upperBodyTshirt", "upperBodyOther", "upperBodyVNeck"]
     + [f"{part}{c}" for part in ("upperBody", "lowerBody", "hair", "footwear") for c in _PETA_COLOURS]
-    + "accessoryHeadphone personalLess15 carryingBabyBuggy hairBald footwearBoots lowerBodyCapri "
-    "carryingShoppingTro carryingUmbrella personalFemale carryingFolder accessoryHairBand "
-    "lowerBodyHotPants accessoryKerchief lowerBodyLongSkirt upperBodyLongSleeve lowerBodyPlaid "
-    "lowerBodyThinStripes carryingLuggageCase upperBodyNoSleeve hairShort footwearStocking upperBodySuit "
-    "carryingSuitcase lowerBodySuits upperBodySweater upperBodyThickStripes".split()
+    + ["accessoryHeadphone", "personalLess15", "carryingBabyBuggy", "hairBald", "footwearBoots", "lowerBodyCapri", "carryingShoppingTro", "carryingUmbrella", "personalFemale", "carryingFolder", "accessoryHairBand", "lowerBodyHotPants", "accessoryKerchief", "lowerBodyLongSkirt", "upperBodyLongSleeve", "lowerBodyPlaid", "lowerBodyThinStripes", "carryingLuggageCase", "upperBodyNoSleeve", "hairShort", "footwearStocking", "upperBodySuit", "carryingSuitcase", "lowerBodySuits", "upperBodySweater", "upperBodyThickStripes"]
 )
 _RAP_COLOURS = [
     f"Color{c}"
-    for c in "Black White Gray Red Green Blue Silver Yellow Brown Purple Pink Orange Mixture Other".split()
+    for c in ["Black", "White", "Gray", "Red", "Green", "Blue", "Silver", "Yellow", "Brown", "Purple", "Pink", "Orange", "Mixture", "Other"]
 ]
 RAPV2_NAMES = (
-    "Femal AgeLess16 Age17-30 Age31-45 Age46-60 AgeBiger60 BodyFatter BodyFat BodyNormal BodyThin "
-    "BodyThiner Customer Employee hs-BaldHead hs-LongHair hs-BlackHair hs-Hat hs-Glasses hs-Sunglasses "
-    "hs-Muffler hs-Mask ub-Shirt ub-Sweater ub-Vest ub-TShirt ub-Cotton ub-Jacket ub-SuitUp ub-Tight "
-    "ub-ShortSleeve ub-Others".split()
+    ["Femal", "AgeLess16", "Age17-30", "Age31-45", "Age46-60", "AgeBiger60", "BodyFatter", "BodyFat", "BodyNormal", "BodyThin", "BodyThiner", "Customer", "Employee", "hs-BaldHead", "hs-LongHair", "hs-BlackHair", "hs-Hat", "hs-Glasses", "hs-Sunglasses", "hs-Muffler", "hs-Mask", "ub-Shirt", "ub-Sweater", "ub-Vest", "ub-TShirt", "ub-Cotton", "ub-Jacket", "ub-SuitUp", "ub-Tight", "ub-ShortSleeve", "ub-Others"]
     + [("up-" if c == "ColorRed" else "ub-") + c for c in _RAP_COLOURS]
-    + "lb-LongTrousers lb-Shorts lb-Skirt lb-ShortSkirt lb-LongSkirt lb-Dress lb-Jeans lb-TightTrousers".split()
+    + ["lb-LongTrousers", "lb-Shorts", "lb-Skirt", "lb-ShortSkirt", "lb-LongSkirt", "lb-Dress", "lb-Jeans", "lb-TightTrousers"]
     + [f"lb-{c}" for c in _RAP_COLOURS]
-    + "shoes-Leather shoes-Sports shoes-Boots shoes-Cloth shoes-Sandals shoes-Casual shoes-Other".split()
+    + ["shoes-Leather", "shoes-Sports", "shoes-Boots", "shoes-Cloth", "shoes-Sandals", "shoes-Casual", "shoes-Other"]
     + [f"shoes-{c}" for c in _RAP_COLOURS]
-    + "attachment-Backpack attachment-ShoulderBag attachment-HandBag attachment-WaistBag attachment-Box "
-    "attachment-PlasticBag attachment-PaperBag attachment-HandTrunk attachment-Baby attachment-Other".split()
+    + ["attachment-Backpack", "attachment-ShoulderBag", "attachment-HandBag", "attachment-WaistBag", "attachment-Box", "attachment-PlasticBag", "attachment-PaperBag", "attachment-HandTrunk", "attachment-Baby", "attachment-Other"]
     + [f"action-{i}" for i in range(13)]
     + [f"other-{i}" for i in range(41)]
 )
@@ -150,11 +132,7 @@ def _write_peta(root: Path) -> None:
     labels = _labels(
         names,
         [
-            (
-                "personalMale personalLess30 upperBodyRed lowerBodyBlue footwearBlack hairYellow "
-                "upperBodyNoSleeve carryingMessengerBag upperBodyPlaid accessorySunglasses "
-                "lowerBodyShortSkirt"
-            ).split(),
+            ["personalMale", "personalLess30", "upperBodyRed", "lowerBodyBlue", "footwearBlack", "hairYellow", "upperBodyNoSleeve", "carryingMessengerBag", "upperBodyPlaid", "accessorySunglasses", "lowerBodyShortSkirt"],
             ["personalFemale", "personalLess15", "upperBodyBlack", "upperBodyWhite", "hairPink", "hairLong"],
             ["personalMale", "personalFemale", "personalLarger60", "upperBodyThickStripes", "hairWhite"],
         ],
@@ -222,10 +200,7 @@ def _write_rapv2(root: Path, *, bad_index: bool = False) -> None:
     labels = _labels(
         names,
         [
-            (
-                "Femal Age31-45 BodyThiner hs-Sunglasses ub-TShirt ub-Jacket ub-ColorSilver "
-                "lb-LongTrousers lb-Jeans lb-ColorMixture shoes-ColorRed attachment-HandBag"
-            ).split(),
+            ["Femal", "Age31-45", "BodyThiner", "hs-Sunglasses", "ub-TShirt", "ub-Jacket", "ub-ColorSilver", "lb-LongTrousers", "lb-Jeans", "lb-ColorMixture", "shoes-ColorRed", "attachment-HandBag"],
             ["AgeBiger60", "BodyFat", "ub-Cotton", "ub-Sweater", "ub-ShortSleeve", "up-ColorRed", "lb-Dress"],
             ["AgeLess16", "ub-Sweater", "lb-Skirt", "lb-ColorBlack", "lb-ColorWhite", "hs-Hat"],
         ],

@@ -249,7 +249,7 @@ def test_predictions_file_round_trips(tmp_path: Path) -> None:
     with np.load(path) as z:
         assert set(z.files) == {"probabilities", "labels", "label_mask", "attribute_names"}
     (tmp_path / "bad.npz").write_bytes(b"not a zip file")
-    with pytest.raises(ValueError, match="bad.npz"):
+    with pytest.raises(ValueError, match=r"bad\.npz"):
         load_predictions(tmp_path / "bad.npz")
     with pytest.raises(ValueError, match="names"):
         save_predictions(path, probs, labels, mask, names[:-1])

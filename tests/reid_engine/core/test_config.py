@@ -66,5 +66,5 @@ def test_a_partial_nested_table_keeps_the_fields_own_default() -> None:
     config = load_config(PipelineConfig, None, ["detector.num_threads=1"])
     assert config.detector.kind == PipelineConfig().detector.kind == "movenet"
     assert config.detector.num_threads == 1
-    with pytest.raises(ConfigError, match="unknown config key detector.colour"):
+    with pytest.raises(ConfigError, match=r"unknown config key detector\.colour"):
         load_config(PipelineConfig, None, ["detector.colour=1"])

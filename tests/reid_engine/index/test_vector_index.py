@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -125,5 +124,5 @@ def test_a_writer_killed_mid_snapshot_leaves_the_previous_snapshot_usable(tmp_pa
     proc.wait()
     loaded = load_snapshot(path)
     assert len(loaded) in (10, 200000)
-    leftovers = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    leftovers = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert len(leftovers) <= 2  # a killed writer may leave its temp file, never a torn snapshot

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -13,7 +12,7 @@ import pytest
 import torch
 
 from reid_engine.config import config_from_dict
-from reid_engine.embed import Embedder, EmbedderConfig, ImageNetEmbedder, PooledBackbone, build_embedder
+from reid_engine.embed import Embedder, EmbedderConfig, ModuleEmbedder, PooledBackbone, build_embedder
 from reid_engine.errors import CheckpointError, ConfigError, ResourceMissingError
 from reid_engine.models import MobileNetV2
 from reid_engine.models.reid_net import ModelConfig, build_model
@@ -27,16 +26,6 @@ WEIGHTS = DATA_DIR / "models" / "mobilenetv2_imagenet.pt"
 EMBEDDER_CONFIGS = {"imagenet_mobilenetv2": EmbedderConfig(kind="imagenet_mobilenetv2", batch_size=4)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    # Two OpenMP threads on a busy 2-core CI machine spin-wait on each other between layers and
-    # ran 200x slower than one thread here; one thread keeps the suite's time predictable.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def random_crops(n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     sizes = [(40, 20), (256, 128), (300, 90), (17, 33), (128, 64), (1, 1), (500, 200)]
@@ -46,7 +35,7 @@ def random_crops(n: int, seed: int = 0) -> list[np.ndarray]:
 @pytest.fixture(scope="module", params=[*sorted(EMBEDDER_CONFIGS), "reid"])
 def embedder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     if not WEIGHTS.is_file():
-        pytest.skip(f"{WEIGHTS} is not present")
+        pytest.fail(f"{WEIGHTS} is missing: run `make setup` first")
     if request.param == "reid":
         # A model as `reid train` writes it (ImageNet-initialised, untrained head), loaded by path.
         path = tmp_path_factory.mktemp("reid") / "model.pt"
@@ -119,7 +108,7 @@ def test_embedder_config_loads_from_a_table_and_rejects_bad_values() -> None:
 @pytest.fixture(scope="module")
 def imagenet_embedder() -> Embedder:
     if not WEIGHTS.is_file():
-        pytest.skip(f"{WEIGHTS} is not present")
+        pytest.fail(f"{WEIGHTS} is missing: run `make setup` first")
     return build_embedder(EmbedderConfig(), device="cpu", data_dir=DATA_DIR)
 
 
@@ -127,7 +116,7 @@ def imagenet_embedder() -> Embedder:
 def walker_crops() -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Crops of the same four walkers in vtest frames 250 and 252 (detector boxes, checked by eye)."""
     if not VTEST.is_file():
-        pytest.skip(f"{VTEST} is not present")
+        pytest.fail(f"{VTEST} is missing: run `make setup` first")
     boxes = {
         250: [(378, 225, 421, 332), (543, 183, 579, 273), (191, 145, 227, 234), (592, 250, 639, 367)],
         252: [(370, 220, 413, 329), (534, 182, 568, 268), (185, 145, 220, 233), (584, 251, 629, 364)],
@@ -163,7 +152,7 @@ def test_pretrained_features_differ_strongly_from_a_randomly_initialised_net(
     crops = walker_crops[0] + walker_crops[1]
     pretrained = imagenet_embedder.embed(crops)
     torch.manual_seed(0)
-    random_net = ImageNetEmbedder(PooledBackbone(MobileNetV2()), device=torch.device("cpu")).embed(crops)
+    random_net = ModuleEmbedder(PooledBackbone(MobileNetV2()), device=torch.device("cpu")).embed(crops)
     # A random net maps every image to nearly the same direction; trained features spread out.
     spread_trained = 1.0 - float((pretrained @ pretrained.T).mean())
     spread_random = 1.0 - float((random_net @ random_net.T).mean())

@@ -29,7 +29,7 @@ def test_load_state_dict_returns_tensors_when_the_checksum_matches(tmp_path: Pat
 
 
 def test_missing_weight_file_raises_resource_missing_with_a_one_line_hint(tmp_path: Path) -> None:
-    with pytest.raises(ResourceMissingError, match="not found.*fetch it") as info:
+    with pytest.raises(ResourceMissingError, match=r"not found.*fetch it") as info:
         load_pretrained(MobileNetV2(), tmp_path / "nope.pt", sha256="0" * 64, hint="fetch it")
     assert "\n" not in str(info.value)
 

@@ -83,5 +83,5 @@ def test_refuses_a_non_empty_output_folder(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_loader_rejects_a_folder_that_is_not_a_synthcc_set(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="meta.json"):
+    with pytest.raises(DatasetError, match=r"meta\.json"):
         load_synthcc_images(tmp_path)

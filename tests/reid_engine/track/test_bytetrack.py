@@ -195,7 +195,7 @@ def test_low_score_detections_extend_a_track_through_the_second_stage(tracker: T
     def score(name: str, t: int) -> float | None:
         return 0.3 if 6 <= t < 12 else 0.9
 
-    frames, labels = scenario(16, {"a": walker(100, 200, 14)}, score)
+    frames, _labels = scenario(16, {"a": walker(100, 200, 14)}, score)
     outs = run(tracker, frames)
     assert all(out.track_ids.tolist() == [1] for out in outs[1:])
     assert np.allclose(outs[8].scores, 0.3)
@@ -228,7 +228,7 @@ def test_tracker_config_loads_from_a_table_and_rejects_bad_values() -> None:
 
 def test_hog_and_bytetrack_on_vtest_at_5_fps_give_plausible_tracks() -> None:
     if not VTEST.is_file():
-        pytest.skip(f"{VTEST} is not present")
+        pytest.fail(f"{VTEST} is missing: run `make setup` first")
     # 8 s of the busiest part of the clip, every second frame of 10 fps = 5 fps.
     cap = cv2.VideoCapture(str(VTEST))
     frames = []

@@ -178,7 +178,7 @@ def test_relink_config_loads_from_a_table_and_rejects_bad_values() -> None:
     )
     assert cfg.relink.max_gap_s == 5.0
     assert cfg.max_gap_s == 0.0
-    with pytest.raises(ConfigError, match="unknown config key relink.window"):
+    with pytest.raises(ConfigError, match=r"unknown config key relink\.window"):
         config_from_dict(TrackerConfig, {"relink": {"window": 3}})
     with pytest.raises(ConfigError, match="max_gap_s"):
         config_from_dict(TrackerConfig, {"relink": {"max_gap_s": 0}})

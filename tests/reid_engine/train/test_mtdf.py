@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ import torch
 from reid_engine.attributes.schema import SCHEMA
 from reid_engine.models.reid_net import ModelConfig, build_model
 from reid_engine.train.modules.mtdf import MtdfConfig, MtdfModule, cross_correlation_penalty
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _batch(n: int = 8) -> dict[str, torch.Tensor]:

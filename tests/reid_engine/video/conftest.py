@@ -78,5 +78,5 @@ def faststart_mp4(video_dir: Path) -> Clip:
 @pytest.fixture
 def vtest_avi() -> Path:
     if not VTEST.exists():
-        pytest.skip(f"{VTEST} is absent")
+        pytest.fail(f"{VTEST} is missing: run `make setup` first")
     return VTEST

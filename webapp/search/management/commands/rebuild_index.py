@@ -6,13 +6,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from webapp.search.index import index_rebuild
+
 
 class Command(BaseCommand):
     help = "Delete the index snapshots and rebuild every shard of both search lanes from the database."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from webapp.search.index import index_rebuild
-
         for lane, shards in index_rebuild().items():
             for key, count in shards.items():
                 name = "default" if key == 0 else f"gallery {key}"
