@@ -18,6 +18,7 @@ start_redis "$REDIS_PORT" "$LONGVIEW_DATA_DIR/redis"
 .venv/bin/python manage.py seed_demo
 start_worker ingest ingest
 start_worker search search
+start_beat
 start_web "$WEB_PORT"
 echo "Longview is up at http://127.0.0.1:$WEB_PORT/  (logs in $LOG_DIR)"
 .venv/bin/python manage.py ingest_file "$LONGVIEW_DATA_DIR/data/vtest.avi" --camera "Square north" --case DEMO-1 \
