@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from tests.webapp.factories import join_case
 from webapp.accounts.services import user_create_with_role
 from webapp.cameras.models import Camera
 from webapp.search.index import index_forget
@@ -27,7 +28,8 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def investigator(db: None) -> User:
-    return user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator")
+    """An investigator who works in the tests' case (``factories.the_case``)."""
+    return join_case(user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator"))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ ORM's back are each caught at the first record they touch."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from io import StringIO
 from typing import Any
@@ -29,7 +30,7 @@ def chain(investigator: User) -> list[AuditEntry]:
 def test_records_chain_each_hash_to_the_one_before(chain: list[AuditEntry]) -> None:
     assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
     assert chain[0].prev_hash == GENESIS
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.prev_hash == before.hash
     assert len({e.hash for e in chain}) == 5
     head = LedgerHead.objects.get()

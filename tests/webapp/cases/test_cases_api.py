@@ -53,7 +53,7 @@ def test_a_case_needs_a_title_a_purpose_and_a_future_retention_date(
     response = _open(client_for(investigator), **change)
     assert response.status_code == 400
     assert response.json()["detail"].startswith(field)
-    assert not Case.objects.exists()
+    assert not Case.objects.filter(reference="OP-1").exists()
     assert not AuditEntry.objects.filter(action="case.create").exists()
 
 
@@ -63,7 +63,7 @@ def test_a_reference_is_used_once(investigator: User, client_for: Any) -> None:
     again = _open(client)
     assert again.status_code == 409
     assert "exists already" in again.json()["detail"]
-    assert Case.objects.count() == 1
+    assert Case.objects.filter(reference="OP-1").count() == 1
 
 
 def test_members_are_added_once_changed_and_removed_by_the_lead(

@@ -24,11 +24,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from PIL import Image
-from webapp.core.consumers import EventsConsumer
 
 from webapp.accounts.roles import ADMIN_GROUP, INVESTIGATOR_GROUP
 from webapp.cameras.models import Camera, Gallery
 from webapp.cases.models import Case, CaseMember, CaseVideo
+from webapp.pages.consumers import EventsConsumer
 from webapp.search.models import SearchRecord
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
