@@ -14,6 +14,7 @@ from webapp.accounts.services import user_create_with_role
 from webapp.audit.ledger import audit_verify
 from webapp.audit.models import AuditEntry
 from webapp.cases.models import Case, CaseMember
+from webapp.videos.models import Video
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,38 @@ def test_the_case_ledger_exports_as_json_and_csv_for_the_lead(
     assert len(lines) == 1 + 3  # the JSON export itself was recorded before this one
     assert client_for(bob).get(f"/api/cases/{case}/audit/").status_code == 403
     assert lead.get(f"/api/cases/{case}/audit/?export=xml").status_code == 400
+
+
+def test_a_closed_case_takes_no_uploads_or_searches_but_can_be_read(
+    investigator: User, client_for: Any, camera: Any
+) -> None:
+    lead = client_for(investigator)
+    case = _open(lead, reference="CL-1").json()["id"]
+    assert lead.post(f"/api/cases/{case}/status/", {"status": "closed"}, format="json").status_code == 200
+    upload = lead.post("/api/videos/", {"case": case, "camera": camera.pk, "recorded_at": "2026-11-02T09:00:00Z",
+                                        "filename": "late.mp4", "size": 100}, format="json")
+    assert upload.status_code == 409
+    assert "closed" in upload.json()["detail"]
+    search = lead.post("/api/search/", {"case": case, "justification": "one more look",
+                                        "attributes": [{"attribute": "upper_colour", "value": "red"}]}, format="json")
+    assert search.status_code == 409
+    assert lead.get(f"/api/cases/{case}/").status_code == 200
+    assert not Video.objects.filter(original_name="late.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [({"justification": ""}, 400, "justification"), ({"justification": "   "}, 400, "justification"),
+     ({"case": 99999}, 404, "no such case"), ({"case": "x"}, 400, "case")],
+)
+def test_a_search_without_a_reason_or_in_an_unknown_case_is_refused_and_not_recorded(
+    investigator: User, client_for: Any, body: dict[str, Any], status: int, detail: str
+) -> None:
+    lead = client_for(investigator)
+    case = _open(lead, reference="S-1").json()["id"]
+    request = {"case": case, "justification": "why", "attributes": [{"attribute": "upper_colour", "value": "red"}],
+               **body}
+    response = lead.post("/api/search/", request, format="json")
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+    assert not AuditEntry.objects.filter(action="search").exists()
