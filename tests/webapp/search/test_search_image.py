@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
-from tests.webapp.factories import drain, new_channel
+from tests.webapp.factories import drain, in_case, new_channel, queued_video
 from webapp.cameras.models import Camera
 from webapp.core.events import photo_searches_group
 from webapp.ingest.services import video_ingest_run
@@ -27,7 +25,6 @@ from webapp.search.models import SearchRecord
 from webapp.search.photos import PHOTO_FOLDER
 from webapp.search.worker import search_photo_run
 from webapp.tracklets.models import Tracklet
-from webapp.videos import services as video_services
 from webapp.videos.models import Video
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +36,7 @@ def _models_in_data_dir(settings: Any, data_dir: Path) -> None:
 
 
 def _ingest(camera: Camera, path: Path) -> Video:
-    video = video_services.video_upload_create(
-        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now()
-    )
-    shutil.copyfile(path, video.file_path)
-    Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)
-    video.refresh_from_db()
-    video_services.video_upload_complete(video=video)
+    video = queued_video(camera, path)
     video_ingest_run(video_id=video.pk)
     video.refresh_from_db()
     assert video.status == "done", video.error
@@ -99,7 +90,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
 
     client = client_for(investigator)
     channel = _listen(investigator.pk)
-    response = client.post("/api/search/image/", {"image": _jpeg(crop, "witness.jpg"), "k": 10}, format="multipart")
+    response = client.post("/api/search/image/", in_case({"image": _jpeg(crop, "witness.jpg"), "k": 10}), format="multipart")
     assert response.status_code == 202, response.content
     search_id = response.json()["search"]
     record = SearchRecord.objects.get(pk=search_id)
@@ -123,7 +114,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
 
     # The whole frame: the detector finds the people and the largest is searched for.
     channel = _listen(investigator.pk)
-    response = client.post("/api/search/image/", {"image": _jpeg(frame, "scene.jpg"), "k": 5}, format="multipart")
+    response = client.post("/api/search/image/", in_case({"image": _jpeg(frame, "scene.jpg"), "k": 5}), format="multipart")
     assert response.status_code == 202, response.content
     search_photo_run(search_id=response.json()["search"])
     messages = drain(channel)
@@ -135,7 +126,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
     elsewhere = Camera.objects.create(name="Elsewhere")
     response = client.post(
         "/api/search/image/",
-        {"image": _jpeg(crop), "k": 5, "filters": json.dumps({"cameras": [elsewhere.pk]})},
+        in_case({"image": _jpeg(crop), "k": 5, "filters": json.dumps({"cameras": [elsewhere.pk]})}),
         format="multipart",
     )
     assert response.status_code == 202, response.content
@@ -148,7 +139,7 @@ def test_a_scene_without_anyone_fails_with_a_reason_and_the_photo_is_deleted(
     investigator: Any, client_for: Any, settings: Any
 ) -> None:
     channel = _listen(investigator.pk)
-    response = client_for(investigator).post("/api/search/image/", {"image": _png(640, 480)}, format="multipart")
+    response = client_for(investigator).post("/api/search/image/", in_case({"image": _png(640, 480)}), format="multipart")
     assert response.status_code == 202, response.content
     search_id = response.json()["search"]
     search_photo_run(search_id=search_id)
@@ -191,7 +182,7 @@ def test_a_bad_upload_is_refused_with_400_and_a_detail_and_nothing_is_kept(
     investigator: Any, client_for: Any, settings: Any, case: str
 ) -> None:
     body, detail = REFUSED[case]
-    response = client_for(investigator).post("/api/search/image/", body(), format="multipart")
+    response = client_for(investigator).post("/api/search/image/", in_case(body()), format="multipart")
     assert response.status_code == 400, response.content
     assert response.json()["detail"].startswith(detail), response.json()
     assert SearchRecord.objects.count() == 0
