@@ -27,6 +27,12 @@ def _isolated_storage(settings: Any, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def models_in_data_dir(settings: Any, data_dir: Path) -> None:
+    """Workers in these tests load the real models that set-up put in the data folder."""
+    settings.DATA_DIR = data_dir
+
+
+@pytest.fixture
 def investigator(db: None) -> User:
     """An investigator who works in the tests' case (``factories.the_case``)."""
     return join_case(user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator"))

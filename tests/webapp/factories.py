@@ -108,21 +108,24 @@ def build_world(*, per_camera: int = 24, seed: int = 0) -> World:
     return world
 
 
+def passes_filters(t: Tracklet, filters: dict[str, Any]) -> bool:
+    """Whether a tracklet passes API filter values (cameras, galleries, from, to), checked by hand."""
+    start = datetime.fromisoformat(filters["from"]) if filters.get("from") else None
+    end = datetime.fromisoformat(filters["to"]) if filters.get("to") else None
+    if filters.get("cameras") and t.camera_id not in filters["cameras"]:
+        return False
+    if filters.get("galleries") and t.camera.gallery_id not in filters["galleries"]:
+        return False
+    if start is not None and t.end_time < start:
+        return False
+    return end is None or t.start_time <= end
+
+
 def brute_force(query: Tracklet, k: int, filters: dict[str, Any]) -> list[int]:
     """The k best ids by exact inner product over every database row the filters let through."""
     ids, vectors = [], []
-    start = datetime.fromisoformat(filters["from"]) if filters.get("from") else None
-    end = datetime.fromisoformat(filters["to"]) if filters.get("to") else None
     for t in Tracklet.objects.select_related("camera"):
-        if t.pk == query.pk:
-            continue
-        if filters.get("cameras") and t.camera_id not in filters["cameras"]:
-            continue
-        if filters.get("galleries") and t.camera.gallery_id not in filters["galleries"]:
-            continue
-        if start is not None and t.end_time < start:
-            continue
-        if end is not None and t.start_time > end:
+        if t.pk == query.pk or not passes_filters(t, filters):
             continue
         ids.append(t.pk)
         vectors.append(np.frombuffer(bytes(t.appearance_embedding), dtype=np.float32))

@@ -21,12 +21,7 @@ from webapp.tracklets.models import Tracklet
 from webapp.videos import services
 from webapp.videos.models import Video
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def _models_in_data_dir(settings: Any, tmp_path: Path, data_dir: Path) -> None:
-    settings.DATA_DIR = data_dir
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("models_in_data_dir")]
 
 
 def _recorded_search(user: Any, query: Tracklet) -> SearchRecord:

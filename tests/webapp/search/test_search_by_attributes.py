@@ -3,7 +3,7 @@ checked against a brute-force ranking of the database with numpy, over REST and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from tests.webapp.factories import (
     in_case,
     make_investigator,
     new_channel,
+    passes_filters,
     the_case,
 )
 from webapp.accounts.services import user_create_with_role
@@ -59,17 +60,9 @@ def world(db: None) -> World:
 
 def brute_force_by_attributes(conditions: list[dict[str, Any]], k: int, filters: dict[str, Any]) -> list[tuple[int, float]]:
     """(id, score) of the k best people by mean probability, over every row the filters let through."""
-    start = datetime.fromisoformat(filters["from"]) if filters.get("from") else None
-    end = datetime.fromisoformat(filters["to"]) if filters.get("to") else None
     ids, rows = [], []
     for t in Tracklet.objects.select_related("camera").order_by("pk"):
-        if filters.get("cameras") and t.camera_id not in filters["cameras"]:
-            continue
-        if filters.get("galleries") and t.camera.gallery_id not in filters["galleries"]:
-            continue
-        if start is not None and t.end_time < start:
-            continue
-        if end is not None and t.start_time > end:
+        if not passes_filters(t, filters):
             continue
         ids.append(t.pk)
         value_name = {True: "yes", False: "no"}

@@ -27,12 +27,7 @@ from webapp.search.worker import search_photo_run
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _models_in_data_dir(settings: Any, data_dir: Path) -> None:
-    settings.DATA_DIR = data_dir
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("models_in_data_dir")]
 
 
 def _ingest(camera: Camera, path: Path) -> Video:
