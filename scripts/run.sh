@@ -18,9 +18,10 @@ start_redis "$REDIS_PORT" "$LONGVIEW_DATA_DIR/redis"
 .venv/bin/python manage.py seed_demo
 start_worker ingest ingest
 start_worker search search
+start_beat
 start_web "$WEB_PORT"
 echo "Longview is up at http://127.0.0.1:$WEB_PORT/  (logs in $LOG_DIR)"
-.venv/bin/python manage.py ingest_file "$LONGVIEW_DATA_DIR/data/vtest.avi" --camera "Square north" \
+.venv/bin/python manage.py ingest_file "$LONGVIEW_DATA_DIR/data/vtest.avi" --camera "Square north" --case DEMO-1 \
   --recorded-at "2026-11-02T09:00:00" --once --wait
 .venv/bin/python manage.py seed_demo | sed 's/^/  /'
 echo "Open http://127.0.0.1:$WEB_PORT/ and log in. Press Ctrl-C to stop."

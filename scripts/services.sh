@@ -36,6 +36,12 @@ start_worker() {  # $1 = name, $2 = queues
   PIDS+=($!)
 }
 
+start_beat() {  # the daily jobs: retention enforcement
+  .venv/bin/celery -A webapp beat --schedule "$LONGVIEW_DATA_DIR/celerybeat-schedule" --loglevel INFO \
+    >>"$LOG_DIR/beat.log" 2>&1 &
+  PIDS+=($!)
+}
+
 start_web() {  # $1 = port
   .venv/bin/daphne -b 127.0.0.1 -p "$1" webapp.asgi:application >>"$LOG_DIR/web.log" 2>&1 &
   PIDS+=($!)

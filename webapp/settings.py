@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "channels",
     "webapp.core",
     "webapp.accounts",
+    "webapp.audit",
+    "webapp.cases",
     "webapp.cameras",
     "webapp.videos",
     "webapp.tracklets",
@@ -98,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "webapp.pages.context.cases",
             ],
         },
     },
@@ -168,6 +171,11 @@ CELERY_TASK_ROUTES = {
     "search.photo": {"queue": "search"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
+# Cases past their retention date are deleted once a day (``celery beat``; also
+# ``manage.py enforce_retention``).
+CELERY_BEAT_SCHEDULE = {
+    "enforce-retention": {"task": "cases.enforce_retention", "schedule": 24 * 3600.0, "options": {"queue": "ingest"}},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -193,6 +201,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Upload CCTV footage, follow ingestion, and search for people across cameras.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes every route: signed-in users with a role only, like the API itself.
+    "SERVE_PERMISSIONS": ["webapp.accounts.permissions.IsInvestigator"],
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "webapp.cases.models.Case.Status",
+        "VideoStatusEnum": "webapp.videos.models.Video.Status",
+    },
 }
 
 # The product's own settings, typed: LONGVIEW_CONFIG names an optional TOML file of them, and single

@@ -10,12 +10,15 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.cases.views import CaseViewSet, UserListView
+from webapp.pages import cases as case_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
 from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
 router = DefaultRouter()
+router.register("cases", CaseViewSet, basename="case")
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
 router.register("videos", VideoViewSet, basename="video")
@@ -28,6 +31,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
+    path("cases/", case_pages.case_list, name="case-list"),
+    path("cases/<int:pk>/", case_pages.case_page, name="case-page"),
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),
@@ -39,6 +44,7 @@ urlpatterns = [
     path("api/search/", SearchView.as_view(), name="search"),
     path("api/search/image/", PhotoSearchView.as_view(), name="search-image"),
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
+    path("api/users/", UserListView.as_view(), name="users"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

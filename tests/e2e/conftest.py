@@ -86,18 +86,24 @@ class Stack:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
-    def upload(self, path: Path, *, camera: int, recorded_at: str, chunk: int = 256 * 1024) -> tuple[int, Any]:
+    def demo_case(self) -> int:
+        """The id of the case ``seed_demo`` made for the demo investigator."""
+        _, cases = self.api("GET", "/api/cases/")
+        return next(c["id"] for c in cases if c["reference"] == "DEMO-1")
+
+    def upload(self, path: Path, *, camera: int, recorded_at: str, chunk: int = 256 * 1024, case: int | None = None,
+               user: tuple[str, str] = INVESTIGATOR) -> tuple[int, Any]:
         data = path.read_bytes()
-        status, video = self.api(
-            "POST", "/api/videos/", {"camera": camera, "recorded_at": recorded_at, "filename": path.name, "size": len(data)}
-        )
+        body = {"case": case if case is not None else self.demo_case(), "camera": camera, "recorded_at": recorded_at,
+                "filename": path.name, "size": len(data)}
+        status, video = self.api("POST", "/api/videos/", body, user=user)
         if status != 201:
             return status, video
         offset = 0
         while offset < len(data):
             end = min(offset + chunk, len(data))
             status, video = self.api(
-                "PUT", f"/api/videos/{video['id']}/content/", raw=data[offset:end],
+                "PUT", f"/api/videos/{video['id']}/content/", raw=data[offset:end], user=user,
                 headers={"Content-Type": "application/octet-stream", "Content-Range": f"bytes {offset}-{end - 1}/{len(data)}"},
             )
             if status != 200:
@@ -105,10 +111,15 @@ class Stack:
             offset = video["upload_offset"]
         return status, video
 
-    def wait_video(self, video_id: int, timeout: float = 240.0) -> dict[str, Any]:
+    def add_user(self, username: str, password: str, role: str = "investigator") -> None:
+        code = ("from webapp.accounts.services import user_create_with_role; "
+                f"user_create_with_role(username={username!r}, password={password!r}, role={role!r})")
+        subprocess.run([str(VENV_BIN / "python"), "manage.py", "shell", "-c", code], cwd=REPO, env=self.env, check=True)
+
+    def wait_video(self, video_id: int, timeout: float = 240.0, user: tuple[str, str] = INVESTIGATOR) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            _, video = self.api("GET", f"/api/videos/{video_id}/")
+            _, video = self.api("GET", f"/api/videos/{video_id}/", user=user)
             if video["status"] in ("done", "failed", "rejected"):
                 return video
             time.sleep(0.5)
@@ -164,6 +175,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
         _wait_for(lambda: b"ready" in (logs / "worker.log").read_bytes(), "celery worker", 60, worker,
                   logs / "worker.log")
         yield Stack(url=url, env=env, data_dir=root, logs=logs)
+        # Whatever the journeys did, the audit ledger's chain must still be whole.
+        check = subprocess.run([py, "manage.py", "verify_audit"], cwd=REPO, env=env, capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+        (logs / "verify_audit.log").write_text(check.stdout)
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -221,4 +236,10 @@ def login(page: Any, stack: Stack, user: tuple[str, str] = INVESTIGATOR) -> None
     page.fill("input[name=username]", user[0])
     page.fill("input[name=password]", user[1])
     page.click("button[type=submit]")
-    page.wait_for_selector("#videos")
+    page.wait_for_selector(".topbar nav")
+
+
+def open_case(page: Any, stack: Stack, case_id: int) -> None:
+    """Open a case's page: it becomes the case the pages work in."""
+    page.goto(f"{stack.url}/cases/{case_id}/")
+    page.wait_for_selector("#case-page")

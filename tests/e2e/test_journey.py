@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, Stack, login
+from tests.e2e.conftest import ADMIN, Stack, login, open_case
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 logger = logging.getLogger(__name__)
@@ -58,6 +58,9 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
     assert status == 200, other
     received = _record_ws(page)
     login(page, stack)
+    # The demo investigator leads the demo case: its footage is what the searches below rank.
+    page.click(f"#my-cases tr[data-case='{stack.demo_case()}'] a")
+    page.wait_for_selector("#case-page")
 
     page.set_input_files("input[name=file]", str(clip_factory(0.0, 6.0)))
     page.click("#upload-form button[type=submit]")
@@ -81,6 +84,10 @@ def test_login_upload_watch_progress_pick_a_person_and_results_stream_in(
 
     received.clear()
     people.first.locator("a").click()
+    # A search states why it is run before it runs.
+    page.wait_for_selector("#search-status:has-text('Say why')")
+    page.fill("#search-filters input[name=justification]", "Theft at the square: who was near the bench")
+    page.click("#search-filters button[type=submit]")
     page.wait_for_selector("#search-page[data-done='1']", timeout=60_000)
     results = page.locator("#results .result")
     assert results.count() >= 1
@@ -159,6 +166,7 @@ def test_bad_upload_is_refused_with_a_reason_in_the_page(
     page: Any, stack: Stack, bad_files: dict[str, Path], kind: str
 ) -> None:
     login(page, stack)
+    open_case(page, stack, stack.demo_case())
     page.set_input_files("input[name=file]", str(bad_files[kind]))
     page.click("#upload-form button[type=submit]")
     error = page.locator("#upload-error")

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from tests.webapp.factories import join_case
 from webapp.accounts.services import user_create_with_role
 from webapp.cameras.models import Camera
 from webapp.search.index import index_forget
@@ -35,7 +36,8 @@ def models_in_data_dir(settings: Any, data_dir: Path) -> None:
 
 @pytest.fixture
 def investigator(db: None) -> User:
-    return user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator")
+    """An investigator who works in the tests' case (``factories.the_case``)."""
+    return join_case(user_create_with_role(username="ivy", password="pw-ivy-123", role="investigator"))
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from webapp.accounts.roles import INVESTIGATOR_GROUP
 from webapp.cameras.models import Camera, Gallery
+from webapp.cases.models import Case, CaseMember, CaseVideo
+from webapp.search.filters import SearchFilters
 from webapp.search.shards import DEFAULT_SHARD
 from webapp.tracklets.models import Tracklet
 from webapp.videos import services as video_services
@@ -27,11 +29,37 @@ BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 DIM = 32
 
 
+def the_case() -> Case:
+    """The case the web tests' footage is collected into; their investigators are its members."""
+    case, _ = Case.objects.get_or_create(
+        reference="T-1",
+        defaults={"title": "Tests", "purpose": "automated tests",
+                  "retention_until": timezone.localdate() + timedelta(days=365)},
+    )
+    return case
+
+
+def join_case(user: User, role: str = "investigator", case: Case | None = None) -> User:
+    CaseMember.objects.get_or_create(case=case or the_case(), user=user, defaults={"role": role})
+    return user
+
+
+def in_case(body: dict[str, Any], justification: str = "a test search") -> dict[str, Any]:
+    """A search request as the API wants it: in the tests' case, with a reason."""
+    return {"case": the_case().pk, "justification": justification, **body}
+
+
+def case_filters(**kwargs: Any) -> SearchFilters:
+    """Search filters of a search run in the tests' case."""
+    return SearchFilters(case=the_case().pk, **kwargs)
+
+
 @dataclass
 class World:
     cameras: dict[str, Camera]
     galleries: dict[str, Gallery]
     tracklets: dict[str, list[Tracklet]] = field(default_factory=dict)
+    case: Case | None = None
 
     def shard(self, camera: str) -> int:
         return self.cameras[camera].gallery_id or DEFAULT_SHARD
@@ -49,12 +77,13 @@ def build_world(*, per_camera: int = 24, seed: int = 0) -> World:
         "C": Camera.objects.create(name="Harbour gate", gallery=harbour),
         "D": Camera.objects.create(name="Back lane"),
     }
-    world = World(cameras=cameras, galleries={"Station": station, "Harbour": harbour})
+    world = World(cameras=cameras, galleries={"Station": station, "Harbour": harbour}, case=the_case())
     for offset, (name, camera) in enumerate(cameras.items()):
         recorded = BASE + timedelta(hours=offset)
         video = Video.objects.create(
             camera=camera, original_name=f"{name}.mp4", size_bytes=1, recorded_at=recorded, status="done"
         )
+        CaseVideo.objects.create(case=world.case, video=video)
         centre = rng.normal(size=DIM)
         rows = []
         for i in range(per_camera):
@@ -121,10 +150,10 @@ def api_filters(world: World, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def make_investigator(username: str = "ivy") -> User:
-    """Another investigator, for tests that need more than the ``investigator`` fixture."""
+    """Another investigator of the tests' case, for tests that need more than the ``investigator`` fixture."""
     user = User.objects.create(username=username)
     user.groups.add(Group.objects.get_or_create(name=INVESTIGATOR_GROUP)[0])
-    return user
+    return join_case(user)
 
 
 def new_channel() -> str:
@@ -150,9 +179,11 @@ def drain(channel: str) -> list[dict[str, Any]]:
 
 
 def queued_video(camera: Camera, path: Path) -> Video:
-    """A video uploaded whole, probed and queued for ingestion (the task itself not run)."""
+    """A video uploaded whole into the tests' case, probed and queued for ingestion (the task itself
+    not run)."""
     video = video_services.video_upload_create(
-        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now()
+        user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=timezone.now(),
+        case=the_case(),
     )
     shutil.copyfile(path, video.file_path)
     Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)

@@ -89,6 +89,14 @@ class SearchSubscribed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class IngestSubscribed(Event):
+    """The videos whose progress this socket now receives."""
+
+    type: ClassVar[str] = "ingest.subscribed"
+    videos: list[int]
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHits(Event):
     """One batch of a lane's ranked result cards, best first."""
 

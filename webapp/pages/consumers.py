@@ -1,7 +1,7 @@
 """The one websocket a page opens: it subscribes to ingest progress and runs searches.
 
 Client → server: ``{"type": "ingest.subscribe", "videos": [ids]}``,
-``{"type": "search.start", "tracklet": id, "k": 48, "filters": {...}}`` (``k`` defaults to ``LONGVIEW["SEARCH_K"]``) (or, without a person,
+``{"type": "search.start", "case": id, "justification": "…", "tracklet": id, "k": 48, "filters": {...}}`` (``k`` defaults to ``LONGVIEW["SEARCH_K"]``) (or, without a person,
 ``"attributes": [{"attribute", "value"}, …]`` instead of ``"tracklet"``), ``{"type": "search.subscribe"}``
 to receive the events of one's own photo searches (started with ``POST /api/search/image/``).
 Server → client: the events of :mod:`webapp.core.events` (``error`` for a bad request).
@@ -17,9 +17,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from webapp.accounts.roles import is_investigator
+from webapp.audit.ledger import client_address_of
+from webapp.cases.access import scope_videos
 from webapp.core.events import (
     ErrorReply,
     Event,
+    IngestSubscribed,
     SearchStarted,
     SearchSubscribed,
     photo_searches_group,
@@ -27,6 +30,7 @@ from webapp.core.events import (
 )
 from webapp.core.exceptions import DomainError
 from webapp.search.services import search_start
+from webapp.videos.models import Video
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,14 @@ MAX_SUBSCRIPTIONS = 500
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
+    # Every message a client may send, and the method that answers it (the permission-matrix test
+    # walks this table).
+    MESSAGE_TYPES = {
+        "ingest.subscribe": "_subscribe",
+        "search.start": "_search",
+        "search.subscribe": "_subscribe_photo_searches",
+    }
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         allowed = await database_sync_to_async(is_investigator)(user)
@@ -52,33 +64,37 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self._send(ErrorReply(detail="messages must be JSON objects"))
             return
         kind = content.get("type")
+        handler = self.MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self._send(ErrorReply(detail=f"unknown message type {kind!r}"))
+            return
         try:
-            if kind == "ingest.subscribe":
-                await self._subscribe(content.get("videos"))
-            elif kind == "search.start":
-                await self._search(content)
-            elif kind == "search.subscribe":
-                await self._subscribe_photo_searches()
-            else:
-                await self._send(ErrorReply(detail=f"unknown message type {kind!r}"))
+            await getattr(self, handler)(content)
         except DomainError as exc:
             await self._send(ErrorReply(detail=exc.detail, request=kind if isinstance(kind, str) else None))
 
-    async def _subscribe(self, videos: Any) -> None:
+    async def _subscribe(self, content: dict[str, Any]) -> None:
+        videos = content.get("videos")
         if not isinstance(videos, list) or not all(isinstance(v, int) for v in videos):
             raise DomainError("videos must be a list of video ids")
         if len(self.groups_joined) + len(videos) > MAX_SUBSCRIPTIONS:
             raise DomainError(f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection")
+        visible = await database_sync_to_async(_visible_videos)(self.scope["user"], videos)
+        hidden = sorted(set(videos) - visible)
+        if hidden:
+            # The same answer for a video of another case as for none at all.
+            raise DomainError(f"no such video: {hidden[0]}")
         for video_id in videos:
             group = video_group(video_id)
             if group not in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
                 self.groups_joined.add(group)
+        await self._send(IngestSubscribed(videos=videos))
 
     async def _send(self, event: Event) -> None:
         await self.send_json(event.as_json())
 
-    async def _subscribe_photo_searches(self) -> None:
+    async def _subscribe_photo_searches(self, content: dict[str, Any]) -> None:
         group = photo_searches_group(self.scope["user"].pk)
         if group not in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -94,6 +110,9 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             )
         record = await database_sync_to_async(search_start)(
             user=self.scope["user"],
+            case=content.get("case"),
+            justification=content.get("justification"),
+            client_address=client_address_of(self.scope),
             tracklet_id=tracklet_id,
             k=k,
             filters=content.get("filters"),
@@ -105,3 +124,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
 
     async def client_push(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+
+def _visible_videos(user: Any, video_ids: list[int]) -> set[int]:
+    return set(scope_videos(user, Video.objects.filter(pk__in=video_ids)).values_list("pk", flat=True))

@@ -7,12 +7,17 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 from reid_engine.attributes.schema import COLOURS
 from webapp.accounts.roles import is_admin, is_investigator
-from webapp.cameras.models import Camera
+from webapp.audit.ledger import audit_record, client_address_of
+from webapp.audit.models import Action
+from webapp.cases import access
+from webapp.cases.models import Case
+from webapp.core.exceptions import DomainError
+from webapp.pages.context import SESSION_KEY, current_case
 from webapp.search.lanes import APPEARANCE, IDENTITY
 from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, tracklets_visible_to
 from webapp.videos.models import Video
@@ -34,40 +39,69 @@ def _search_settings() -> dict[str, Any]:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """My open cases, with their footage; the way into each."""
     _require_role(request)
-    videos = Video.objects.select_related("camera").annotate(people=Count("tracklets"))[:200]
-    return render(
-        request,
-        "longview/dashboard.html",
-        {
-            "videos": videos,
-            "cameras": Camera.objects.all(),
-            "is_admin": is_admin(request.user),
-            "chunk_bytes": settings.LONGVIEW["UPLOAD_CHUNK_BYTES"],
-            "accept": ",".join(settings.LONGVIEW["ALLOWED_VIDEO_EXTENSIONS"]),
-        },
+    cases = (
+        access.member_cases(request.user)
+        .filter(status=Case.Status.OPEN)
+        .annotate(footage=Count("video_links", distinct=True))
+        .order_by("-created_at")
     )
+    return render(request, "longview/dashboard.html", {"cases": cases, "is_admin": is_admin(request.user)})
+
+
+def _case_in_use(request: HttpRequest, video_id: int) -> Case:
+    """The case through which the user looks at footage: the one they work in, if it holds it."""
+    try:
+        case = access.case_of_video(request.user, video_id, request.GET.get("case") or request.session.get(SESSION_KEY))
+    except DomainError:
+        raise Http404("no such video") from None
+    request.session[SESSION_KEY] = case.pk
+    return case
 
 
 def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_role(request)
-    video = get_object_or_404(Video.objects.select_related("camera"), pk=pk)
+    video = access.scope_videos(request.user, Video.objects.select_related("camera")).filter(pk=pk).first()
+    if video is None:
+        raise Http404("no such video")
+    case = _case_in_use(request, video.pk)
+    audit_record(action=Action.VIDEO_VIEW, user=request.user, case_id=case.pk, object_type="video",
+                 object_ids=[video.pk], client_address=client_address_of(request))
     people = [tracklet_card(t) for t in tracklets_of_video(user=request.user, video_id=video.pk)]
-    return render(request, "longview/video.html", {"video": video, "people": people})
+    return render(request, "longview/video.html", {"video": video, "people": people, "case": case})
 
 
 def search_page(request: HttpRequest, pk: int) -> HttpResponse:
     _require_role(request)
-    tracklet = get_object_or_404(tracklets_visible_to(request.user).select_related("camera", "video"), pk=pk)
+    tracklet = tracklets_visible_to(request.user).select_related("camera", "video").filter(pk=pk).first()
+    if tracklet is None:
+        raise Http404("no such person")
+    case = _case_in_use(request, tracklet.video_id)
+    audit_record(action=Action.PERSON_VIEW, user=request.user, case_id=case.pk, object_type="tracklet",
+                 object_ids=[tracklet.pk], client_address=client_address_of(request))
     return render(
         request,
         "longview/search.html",
-        {"query": tracklet_card(tracklet), "colours": COLOURS, "search_settings": _search_settings()},
+        {"query": tracklet_card(tracklet), "colours": COLOURS, "search_settings": _search_settings(), "case": case},
     )
 
 
 def describe_page(request: HttpRequest) -> HttpResponse:
     _require_role(request)
+    if request.GET.get("case"):
+        try:
+            case = access.case_for(request.user, request.GET["case"], access.Capability.VIEW)
+        except DomainError:
+            raise Http404("no such case") from None
+        request.session[SESSION_KEY] = case.pk
+    else:
+        found = current_case(request)
+        if found is None:
+            return redirect("dashboard")
+        case = found
     return render(
-        request, "longview/search_describe.html", {"colours": COLOURS, "search_settings": _search_settings()}
+        request,
+        "longview/search_describe.html",
+        {"colours": COLOURS, "search_settings": _search_settings(), "case": case},
     )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 
+from webapp.cases.access import scope_by_case
 from webapp.search.models import SearchRecord
 
 
@@ -10,6 +13,9 @@ class SearchRecordAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "query_description", "status", "result_count", "first_batch_ms")
     list_filter = ("status", "user")
     readonly_fields = [f.name for f in SearchRecord._meta.fields]
+
+    def get_queryset(self, request: Any) -> Any:
+        return scope_by_case(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -66,6 +66,8 @@ class SearchFilters:
         galleries: gallery ids (ascending, unique); empty for all galleries.
         time_from, time_to: aware datetimes bounding the tracklet's span, or None for open ends.
         attributes: attribute conditions, all of which must hold.
+        case: the case whose footage the search ranks; set by the search service from the case the
+            search runs in, never from the request's filters.
     """
 
     cameras: tuple[int, ...] = ()
@@ -73,6 +75,7 @@ class SearchFilters:
     time_from: datetime | None = None
     time_to: datetime | None = None
     attributes: tuple[AttributeCondition, ...] = field(default=())
+    case: int | None = None
 
     def __post_init__(self) -> None:
         if self.time_from is not None and self.time_to is not None and self.time_from > self.time_to:
@@ -80,7 +83,7 @@ class SearchFilters:
 
     def as_params(self) -> dict[str, Any]:
         """JSON-ready form, as stored in the search record and read back by :meth:`from_params`."""
-        return {
+        params: dict[str, Any] = {
             "cameras": list(self.cameras),
             "galleries": list(self.galleries),
             "from": self.time_from.isoformat() if self.time_from else None,
@@ -90,6 +93,9 @@ class SearchFilters:
                 for c in self.attributes
             ],
         }
+        if self.case is not None:
+            params["case"] = self.case
+        return params
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None) -> SearchFilters:
@@ -102,6 +108,7 @@ class SearchFilters:
             time_from=datetime.fromisoformat(params["from"]) if params.get("from") else None,
             time_to=datetime.fromisoformat(params["to"]) if params.get("to") else None,
             attributes=tuple(AttributeCondition(**c) for c in params.get("attributes", ())),
+            case=params.get("case"),
         )
 
 
@@ -118,6 +125,8 @@ class SearchQuery:
         photo: the stored name of an uploaded photo of the person, for a search by photo.
         refine: re-rank each lane's candidates (query expansion, k-reciprocal re-ranking) after
             the first ranking; a search by description has nothing to refine.
+        justification: why the investigator runs this search (required by the API; written to
+            the audit ledger). The case it runs in is ``filters.case``.
     """
 
     tracklet: int | None
@@ -126,6 +135,7 @@ class SearchQuery:
     attributes: tuple[AttributeCondition, ...] = ()
     photo: str | None = None
     refine: bool = False
+    justification: str = ""
 
     def __post_init__(self) -> None:
         if sum((self.tracklet is not None, bool(self.attributes), self.photo is not None)) != 1:

@@ -84,6 +84,9 @@ class DatabaseSource:
     def save(self, key: ShardKey, index: VectorIndex) -> None:
         save_snapshot(index, self._snapshot_path(key))
 
+    def discard(self, key: ShardKey) -> None:
+        self._snapshot_path(key).unlink(missing_ok=True)
+
     def release(self) -> None:
         connections.close_all()
 
@@ -160,6 +163,17 @@ def index_add(tracklets: list[Tracklet]) -> None:
                 # A shard being rebuilt saves its snapshot when the rebuild ends.
                 shard.save()
                 logger.info("%s index shard %s saved: %s vectors", lane.name, key, fingerprints[key].count)
+
+
+def index_purge(camera_ids: Iterable[int]) -> dict[str, dict[ShardKey, int]]:
+    """Rebuild the shards of these cameras in both lanes now and rewrite their snapshots, so that
+    vectors of deleted people are gone from this process and from disk (other processes rebuild
+    theirs at their next search, and filter by the database meanwhile); returns vectors per shard."""
+    keys = {shard_of(g) for g in Camera.objects.filter(pk__in=list(camera_ids)).values_list("gallery_id", flat=True)}
+    counts: dict[str, dict[ShardKey, int]] = {}
+    for lane in LANES:
+        counts[lane.name] = {key: _shards[lane.name].shard(key).rebuild_now() for key in sorted(keys)}
+    return counts
 
 
 def index_warm() -> list[ShardKey]:

@@ -13,6 +13,12 @@ class SearchRecord(models.Model):
         FAILED = "failed", "failed"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="searches")
+    # Null only for searches recorded before cases existed; deleting a case deletes its searches,
+    # and the ledger keeps the record that each one happened.
+    case = models.ForeignKey("cases.Case", null=True, on_delete=models.CASCADE, related_name="searches")
+    justification = models.TextField(blank=True)
+    audit_entry = models.ForeignKey("audit.AuditEntry", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
     query_tracklet = models.ForeignKey(
         "tracklets.Tracklet", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

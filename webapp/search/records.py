@@ -7,9 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.db import transaction
 from django.utils import timezone
 
 from reid_engine.types import Hit
+from webapp.audit.ledger import audit_record
+from webapp.audit.models import Action
 from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
 from webapp.search.models import SearchRecord
 from webapp.tracklets.models import Tracklet
@@ -104,11 +107,14 @@ def record_params(record: SearchRecord) -> SearchParams:
     return SearchParams.from_json(record.params)
 
 
+@transaction.atomic
 def record_create(
-    *, user: Any, query: SearchQuery, tracklet: Tracklet | None, description: str | None = None
+    *, user: Any, query: SearchQuery, tracklet: Tracklet | None, description: str | None = None,
+    client_address: str = "",
 ) -> SearchRecord:
-    """Record a search as it starts; ``description`` says what was searched for when there is no
-    tracklet or description to say it (a photo)."""
+    """Record a search as it starts, with its audit-ledger entry (both or neither are written);
+    ``description`` says what was searched for when there is no tracklet or description to say it
+    (a photo)."""
     params = SearchParams.of_query(query).as_json()
     if tracklet is not None:
         description = (
@@ -116,8 +122,16 @@ def record_create(
         )
     elif description is None:
         description = query.description()
+    entry = audit_record(
+        action=Action.SEARCH, user=user, case_id=query.filters.case, object_type="tracklet",
+        object_ids=[] if query.tracklet is None else [query.tracklet], justification=query.justification,
+        client_address=client_address,
+        details={"query": description[:255], "k": query.k, "filters": query.filters.as_params(),
+                 "kind": "photo" if query.photo else ("person" if query.tracklet else "attributes")},
+    )
     return SearchRecord.objects.create(
-        user=user, query_tracklet=tracklet, query_description=description[:255], params=params
+        user=user, case_id=query.filters.case, justification=query.justification, audit_entry=entry,
+        query_tracklet=tracklet, query_description=description[:255], params=params,
     )
 
 

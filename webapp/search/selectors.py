@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 
 from reid_engine.types import Hit
 from webapp.cameras.models import Camera
+from webapp.cases.access import scope_by_case
 from webapp.search.confidence import match_confidence
 from webapp.search.filters import AttributeCondition, SearchFilters, attribute_score, attributes_pass
 from webapp.search.lanes import ATTRIBUTE_LANE, lane_of
@@ -51,6 +52,8 @@ def shard_condition(key: ShardKey) -> Q:
 def filtered_tracklets(filters: SearchFilters) -> QuerySet[Tracklet]:
     """Tracklets passing the camera, gallery and time filters (attributes are applied separately)."""
     qs = Tracklet.objects.all()
+    if filters.case is not None:
+        qs = qs.filter(video__case_links__case_id=filters.case)
     if filters.cameras:
         qs = qs.filter(camera_id__in=filters.cameras)
     if filters.galleries:
@@ -76,7 +79,7 @@ def search_plan(filters: SearchFilters, *, shards: Iterable[ShardKey]) -> Search
         galleries = Camera.objects.filter(pk__in=filters.cameras).values_list("gallery_id", flat=True)
         keys &= {shard_of(g) for g in galleries}
     apply_attributes = bool(filters.attributes)
-    if not (filters.cameras or filters.time_from or filters.time_to or apply_attributes):
+    if not (filters.case is not None or filters.cameras or filters.time_from or filters.time_to or apply_attributes):
         return SearchPlan({key: None for key in sorted(keys)})
     qs = filtered_tracklets(filters)
     if apply_attributes:
@@ -153,6 +156,9 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
     }
     return {
         "search": record.pk,
+        "case": record.case_id,
+        "justification": record.justification,
+        "username": record.user.username,
         "status": record.status,
         "kind": params.kind,
         "query_description": record.query_description,
@@ -169,5 +175,5 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
 
 
 def searches_visible_to(user: Any) -> QuerySet[SearchRecord]:
-    """The search records ``user`` may read back: their own."""
-    return SearchRecord.objects.filter(user=user)
+    """The search records ``user`` may read back: those of the cases they are a member of."""
+    return scope_by_case(user, SearchRecord.objects.select_related("user"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -93,6 +94,10 @@ class DescribedAttributeSerializer(_Strict):
 
 
 class SearchRequestSerializer(_Strict):
+    case = serializers.IntegerField(help_text="the case the search runs in: only its footage is ranked")
+    justification = serializers.CharField(
+        max_length=2000, help_text="why this search is run (required; written to the case's audit ledger)"
+    )
     tracklet = serializers.IntegerField(
         required=False, allow_null=True, help_text="id of the person (tracklet) to look for; omit to search by attributes"
     )
@@ -160,7 +165,9 @@ class SearchLanesSerializer(serializers.Serializer):
 
 
 class SearchResultSerializer(serializers.Serializer):
-    search = serializers.IntegerField(help_text="id of the audit record")
+    search = serializers.IntegerField(help_text="id of the search record")
+    case = serializers.IntegerField(help_text="the case the search ran in")
+    justification = serializers.CharField(help_text="why it was run, as written to the audit ledger")
     tracklet = serializers.IntegerField(allow_null=True, help_text="the person searched for; null otherwise")
     attributes = DescribedAttributeSerializer(
         many=True, required=False, help_text="the description searched by, for a search without a person"
@@ -176,7 +183,10 @@ class SearchResultSerializer(serializers.Serializer):
 
 
 class SearchDetailSerializer(serializers.Serializer):
-    search = serializers.IntegerField(help_text="id of the audit record")
+    search = serializers.IntegerField(help_text="id of the search record")
+    case = serializers.IntegerField(allow_null=True, help_text="the case the search ran in")
+    justification = serializers.CharField(allow_blank=True)
+    username = serializers.CharField(help_text="who ran it")
     status = serializers.ChoiceField(choices=["running", "done", "failed"])
     kind = serializers.ChoiceField(choices=["person", "attributes", "photo"])
     query_description = serializers.CharField()
@@ -234,9 +244,10 @@ def search_query_from(data: Any) -> SearchQuery:
     return SearchQuery(
         tracklet=valid.get("tracklet"),
         k=valid["k"],
-        filters=filters,
+        filters=dataclasses.replace(filters, case=valid["case"]),
         attributes=described,
         refine=valid["refine"] and valid.get("tracklet") is not None,
+        justification=valid["justification"].strip(),
     )
 
 
@@ -251,6 +262,10 @@ def _filters_from(raw: Mapping[str, Any]) -> SearchFilters:
 
 
 class PhotoSearchRequestSerializer(_Strict):
+    case = serializers.IntegerField(help_text="the case the search runs in: only its footage is ranked")
+    justification = serializers.CharField(
+        max_length=2000, help_text="why this search is run (required; written to the case's audit ledger)"
+    )
     image = serializers.FileField(
         allow_empty_file=True, help_text="a JPEG or PNG of the person (a crop) or of a scene with them in it"
     )
@@ -265,11 +280,13 @@ class PhotoSearchRequestSerializer(_Strict):
     )
 
 
-def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters, bool]:
-    """Validate a multipart photo search request (``image``, ``k``, ``filters`` as JSON text, ``refine``).
+def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters, bool, str]:
+    """Validate a multipart photo search request (``image``, ``case``, ``justification``, ``k``,
+    ``filters`` as JSON text, ``refine``).
 
     Returns:
-        The uploaded file (not yet checked as an image), ``k``, the filters and ``refine``.
+        The uploaded file (not yet checked as an image), ``k``, the filters (with the case),
+        ``refine`` and the justification.
 
     Raises:
         DomainError: 400 with the first problem as ``detail``.
@@ -279,9 +296,11 @@ def photo_search_request_from(data: Any) -> tuple[Any, int, SearchFilters, bool]
         raise DomainError(next(_messages(serializer.errors), "invalid search request"))
     valid = serializer.validated_data
     raw = valid.get("filters")
+    why = valid["justification"].strip()
     if raw is None:
-        return valid["image"], valid["k"], SearchFilters(), valid["refine"]
+        return valid["image"], valid["k"], SearchFilters(case=valid["case"]), valid["refine"], why
     filters = SearchFiltersSerializer(data=raw)
     if not filters.is_valid():
         raise DomainError(next(_messages(filters.errors, ("filters",)), "invalid filters"))
-    return valid["image"], valid["k"], _filters_from(filters.validated_data), valid["refine"]
+    applied = dataclasses.replace(_filters_from(filters.validated_data), case=valid["case"])
+    return valid["image"], valid["k"], applied, valid["refine"], why

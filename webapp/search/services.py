@@ -10,6 +10,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from webapp.cases.access import Capability, case_for
 from webapp.core.exceptions import DomainError
 from webapp.search.filters import SearchFilters, SearchQuery
 from webapp.search.models import SearchRecord
@@ -32,16 +33,22 @@ def search_start(
     filters: Any = None,
     attributes: Any = None,
     refine: Any = False,
+    case: Any = None,
+    justification: Any = None,
+    client_address: str = "",
 ) -> SearchRecord:
     """Record the search and queue it; hits are pushed to ``reply_channel`` as they are ranked.
+
+    The search runs in ``case`` (only its footage is ranked) and states its ``justification``.
 
     A search has a person (``tracklet_id``) or, with ``tracklet_id`` None, a description to rank by
     (``attributes``: ``[{"attribute", "value"}, …]``).
 
     Raises:
-        DomainError: 400 for a bad ``k``, bad filters or a bad description, 404 for an unknown person.
+        DomainError: 400 for a bad ``k``, bad filters, a bad description or no justification, 404
+            for an unknown person or a case the user is not in, 409 for a closed case.
     """
-    request: dict[str, Any] = {"tracklet": tracklet_id, "k": k}
+    request: dict[str, Any] = {"tracklet": tracklet_id, "k": k, "case": case, "justification": justification}
     if filters is not None:
         request["filters"] = filters
     if attributes is not None:
@@ -49,24 +56,28 @@ def search_start(
     if refine:
         request["refine"] = refine
     query = search_query_from(request)
-    tracklet = None if query.tracklet is None else query_tracklet(user=user, tracklet_id=query.tracklet)
-    record = record_create(user=user, query=query, tracklet=tracklet)
+    case_row = case_for(user, query.filters.case, Capability.SEARCH)
+    tracklet = None if query.tracklet is None else query_tracklet(user=user, tracklet_id=query.tracklet, case=case_row)
+    record = record_create(user=user, query=query, tracklet=tracklet, client_address=client_address)
     transaction.on_commit(lambda: run_search.delay(record.pk, reply_channel))
     return record
 
 
-def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
+def search_now(*, user: Any, query: SearchQuery, client_address: str = "") -> dict[str, Any]:
     """Run a search to the end and return the ranked lists (the REST API), recording it as well.
 
     Raises:
-        DomainError: 404 for an unknown person.
+        DomainError: 404 for an unknown person or a case the user is not in; 409 for a closed case.
     """
-    tracklet = None if query.tracklet is None else query_tracklet(user=user, tracklet_id=query.tracklet)
-    record = record_create(user=user, query=query, tracklet=tracklet)
+    case_row = case_for(user, query.filters.case, Capability.SEARCH)
+    tracklet = None if query.tracklet is None else query_tracklet(user=user, tracklet_id=query.tracklet, case=case_row)
+    record = record_create(user=user, query=query, tracklet=tracklet, client_address=client_address)
     lanes = search_collect(record, query_lanes(query, tracklet))
     cards = next(iter(lanes.values()))
     result: dict[str, Any] = {
         "search": record.pk,
+        "case": query.filters.case,
+        "justification": query.justification,
         "tracklet": query.tracklet,
         "k": query.k,
         "filters": query.filters.as_params(),
@@ -81,20 +92,31 @@ def search_now(*, user: Any, query: SearchQuery) -> dict[str, Any]:
 
 
 def search_photo_start(
-    *, user: Any, image: UploadedFile, k: int, filters: SearchFilters, refine: bool = False
+    *,
+    user: Any,
+    image: UploadedFile,
+    k: int,
+    filters: SearchFilters,
+    refine: bool = False,
+    justification: str = "",
+    client_address: str = "",
 ) -> SearchRecord:
     """Check and store an uploaded photo, record the search and queue it for a search worker.
 
     Its events go to every socket of ``user`` that sent ``search.subscribe``.
 
     Raises:
-        DomainError: 400 for a file that is not a usable JPEG or PNG photo.
+        DomainError: 400 for a file that is not a usable JPEG or PNG photo, 404 for a case the user
+            is not in, 409 for a closed case.
     """
-    name = photo_store(image, photo_check(image))
-    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name, refine=refine)
+    case_for(user, filters.case, Capability.SEARCH)
+    checked = photo_check(image)
+    name = photo_store(image, checked)
+    query = SearchQuery(tracklet=None, k=k, filters=filters, photo=name, refine=refine, justification=justification)
     try:
         record = record_create(
-            user=user, query=query, tracklet=None, description=f"uploaded photo {Path(image.name or 'photo').name}"
+            user=user, query=query, tracklet=None, description=f"uploaded photo {Path(image.name or 'photo').name}",
+            client_address=client_address,
         )
     except Exception:
         photo_delete(name)
@@ -103,13 +125,13 @@ def search_photo_start(
     return record
 
 
-def query_tracklet(*, user: Any, tracklet_id: int) -> Tracklet:
-    """The person a search is for, among those ``user`` may see.
+def query_tracklet(*, user: Any, tracklet_id: int, case: Any = None) -> Tracklet:
+    """The person a search is for, among those ``user`` may see (in ``case``'s footage).
 
     Raises:
-        DomainError: 404 when there is no such person (or not one for this user).
+        DomainError: 404 when there is no such person (or not one for this user and case).
     """
-    tracklet = tracklets_visible_to(user).select_related("camera").filter(pk=tracklet_id).first()
+    tracklet = tracklets_visible_to(user, case=case).select_related("camera").filter(pk=tracklet_id).first()
     if tracklet is None:
-        raise DomainError(f"there is no person {tracklet_id}", status_code=404)
+        raise DomainError(f"there is no person {tracklet_id} in this case", status_code=404)
     return tracklet

@@ -70,6 +70,10 @@ class ShardSource(Protocol):
         """Persist a snapshot of the shard's index."""
         ...
 
+    def discard(self, key: ShardKey) -> None:
+        """Remove the shard's snapshot (it has no rows left)."""
+        ...
+
     def release(self) -> None:
         """Free what the calling thread holds (its database connection) when a build thread ends."""
         ...
@@ -177,6 +181,23 @@ class Shard:
         with self.reading() as index:
             if index is not None:
                 self._source.save(self.key, index)
+
+    def rebuild_now(self) -> int:
+        """Rebuild from the database and rewrite the snapshot at once (or remove it, when the shard
+        is empty): after a deletion no removed vector stays in this process or on disk.
+
+        Returns:
+            The vectors the shard holds now.
+        """
+        with self._building:
+            state = self._build()
+            with self._rw.write():
+                self._state = state
+            if state.index is None:
+                self._source.discard(self.key)
+            else:
+                self._source.save(self.key, state.index)
+        return state.fingerprint.count
 
     def wait_for_rebuild(self, timeout: float | None = None) -> None:
         builder = self._builder

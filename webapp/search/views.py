@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from webapp.accounts.permissions import IsInvestigator
+from webapp.audit.ledger import client_address_of
 from webapp.core.exceptions import DomainError
 from webapp.search import selectors, services
 from webapp.search.serializers import (
@@ -37,10 +38,16 @@ class SearchView(APIView):
         request=SearchRequestSerializer,
         responses={200: SearchResultSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
         examples=[
-            OpenApiExample("a person", value={"tracklet": 12, "k": 20}, request_only=True),
+            OpenApiExample(
+                "a person",
+                value={"case": 1, "justification": "Witness statement 4: man seen at the gate", "tracklet": 12, "k": 20},
+                request_only=True,
+            ),
             OpenApiExample(
                 "a description",
                 value={
+                    "case": 1,
+                    "justification": "Witness statement 2",
                     "attributes": [
                         {"attribute": "upper_colour", "value": "red"},
                         {"attribute": "lower_colour", "value": "black"},
@@ -53,7 +60,9 @@ class SearchView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        result = services.search_now(user=request.user, query=search_query_from(request.data))
+        result = services.search_now(
+            user=request.user, query=search_query_from(request.data), client_address=client_address_of(request)
+        )
         return Response(SearchResultSerializer(result).data)
 
 
@@ -68,13 +77,16 @@ class PhotoSearchView(APIView):
         responses={202: PhotoSearchStartedSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
-        image, k, filters, refine = photo_search_request_from(request.data)
-        record = services.search_photo_start(user=request.user, image=image, k=k, filters=filters, refine=refine)
+        image, k, filters, refine, justification = photo_search_request_from(request.data)
+        record = services.search_photo_start(
+            user=request.user, image=image, k=k, filters=filters, refine=refine, justification=justification,
+            client_address=client_address_of(request),
+        )
         return Response({"search": record.pk}, status=status.HTTP_202_ACCEPTED)
 
 
 class SearchDetailView(APIView):
-    """One of your own searches: its status and, once done, its hits per lane."""
+    """A search of one of your cases: its status and, once done, its hits per lane."""
 
     permission_classes = [IsInvestigator]
 
@@ -82,5 +94,5 @@ class SearchDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         detail = selectors.search_detail(search_id=pk, user=request.user)
         if detail is None:
-            raise DomainError(f"you have no search {pk}", status_code=404)
+            raise DomainError(f"there is no search {pk} in your cases", status_code=404)
         return Response(SearchDetailSerializer(detail).data)

@@ -7,12 +7,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from webapp.cases.access import scope_tracklets
 from webapp.tracklets.models import Tracklet
 
 
-def tracklets_visible_to(user: Any) -> QuerySet[Tracklet]:
-    """The tracklets ``user`` may see; every view, consumer and task reads tracklets through this."""
-    return Tracklet.objects.all()
+def tracklets_visible_to(user: Any, *, case: Any = None) -> QuerySet[Tracklet]:
+    """The tracklets ``user`` may see (those of footage in their cases, or in ``case``); every view,
+    consumer and task reads tracklets through this."""
+    return scope_tracklets(user, Tracklet.objects.all(), case=case)
 
 
 def tracklets_of_video(*, user: Any, video_id: int) -> QuerySet[Tracklet]:

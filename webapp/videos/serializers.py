@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from webapp.cameras.models import Camera
+from webapp.cases.access import member_cases
 from webapp.videos.models import Video
 
 
@@ -16,14 +17,26 @@ class VideoSerializer(serializers.ModelSerializer):
             "id", "camera", "camera_name", "original_name", "size_bytes", "upload_offset", "recorded_at",
             "status", "stage", "progress", "eta_s", "error", "warnings", "probe", "duration_s",
             "frames_decoded", "frames_skipped", "embedder", "created_at", "started_at", "finished_at",
-            "people",
+            "people", "cases",
         ]
         read_only_fields = fields
 
+    cases = serializers.SerializerMethodField()
+
+    def get_cases(self, video: Video) -> list[int]:
+        """The ids of the cases holding this footage that the requesting user is a member of."""
+        request = self.context.get("request")
+        links = video.case_links.all()
+        if request is None:
+            return sorted(link.case_id for link in links)
+        mine = set(member_cases(request.user).values_list("pk", flat=True))
+        return sorted(link.case_id for link in links if link.case_id in mine)
+
 
 class UploadCreateSerializer(serializers.Serializer):
-    """Open a chunked upload (``filename`` + ``size``) or send the whole file (``file``)."""
+    """Open a chunked upload (``filename`` + ``size``) or send the whole file (``file``) into a case."""
 
+    case = serializers.IntegerField(help_text="the case the footage is collected into")
     camera = serializers.PrimaryKeyRelatedField(queryset=Camera.objects.all())
     recorded_at = serializers.DateTimeField()
     filename = serializers.CharField(max_length=255, required=False)

@@ -15,9 +15,14 @@ from django.utils import timezone
 
 from reid_engine.errors import ReidEngineError
 from reid_engine.video import probe_video
+from webapp.audit.ledger import audit_record
+from webapp.audit.models import Action
 from webapp.cameras.models import Camera
+from webapp.cases.models import Case
+from webapp.cases.services import case_video_add, videos_held_only_by
 from webapp.core.exceptions import DomainError
 from webapp.videos.models import Video
+from webapp.videos.signals import video_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +48,11 @@ def _human_bytes(n: float) -> str:
 
 
 def video_upload_create(
-    *, user: Any, camera: Camera, filename: str, size_bytes: int, recorded_at: datetime
+    *, user: Any, camera: Camera, filename: str, size_bytes: int, recorded_at: datetime, case: Case | None = None,
+    client_address: str = "",
 ) -> Video:
-    """Open an upload: check what can be checked before any byte arrives, then reserve the file."""
+    """Open an upload into ``case``: check what can be checked before any byte arrives, then reserve
+    the file. (Footage in no case is reachable by nobody; only scripts and tests make it.)"""
     limits = settings.LONGVIEW
     ext = Path(filename).suffix.lower()
     if ext not in limits["ALLOWED_VIDEO_EXTENSIONS"]:
@@ -58,13 +65,17 @@ def video_upload_create(
             f"{filename!r} is {_human_bytes(size_bytes)}; the limit is {_human_bytes(limits['MAX_UPLOAD_BYTES'])}",
             status_code=413,
         )
-    video = Video.objects.create(
-        camera=camera,
-        uploaded_by=user,
-        original_name=Path(filename).name[:255],
-        size_bytes=size_bytes,
-        recorded_at=recorded_at,
-    )
+    with transaction.atomic():
+        video = Video.objects.create(
+            camera=camera,
+            uploaded_by=user,
+            original_name=Path(filename).name[:255],
+            size_bytes=size_bytes,
+            recorded_at=recorded_at,
+        )
+        if case is not None:
+            case_video_add(case=case, video=video, user=user, action=Action.VIDEO_UPLOAD,
+                           client_address=client_address)
     video.file_path.parent.mkdir(parents=True, exist_ok=True)
     video.file_path.touch()
     return video
@@ -109,10 +120,14 @@ def video_upload_append(*, video: Video, start: int, stream: Readable, length: i
     return video
 
 
-def video_upload_file(*, user: Any, camera: Camera, upload: Any, recorded_at: datetime) -> Video:
+def video_upload_file(
+    *, user: Any, camera: Camera, upload: Any, recorded_at: datetime, case: Case | None = None,
+    client_address: str = "",
+) -> Video:
     """Accept a whole file in one request (API clients); same checks as a chunked upload."""
     video = video_upload_create(
-        user=user, camera=camera, filename=upload.name, size_bytes=upload.size, recorded_at=recorded_at
+        user=user, camera=camera, filename=upload.name, size_bytes=upload.size, recorded_at=recorded_at,
+        case=case, client_address=client_address,
     )
     with video.file_path.open("wb") as fh:
         for chunk in upload.chunks():
@@ -154,11 +169,35 @@ def video_ingest_start(*, video: Video) -> None:
 
 
 @transaction.atomic
-def video_delete(*, video: Video) -> None:
-    """Delete a video with everything derived from it: file, thumbnails, tracklets, index entries."""
+def video_delete(*, video: Video, user: Any = None, client_address: str = "") -> None:
+    """Delete a video with everything derived from it: file, thumbnails, tracklets, index entries.
+
+    With ``user`` (a deletion someone asked for, not a case's), each case that held it gets a
+    ledger record; a case's own deletion records itself. Once the deletion commits, the
+    ``video_deleted`` signal lets the index drop the video's people from every shard at once.
+    """
     shutil.rmtree(video.thumbnail_dir, ignore_errors=True)
     video.file_path.unlink(missing_ok=True)
     video.proxy_path.unlink(missing_ok=True)
+    cameras = sorted(set(video.tracklets.values_list("camera_id", flat=True)) | {video.camera_id})
+    if user is not None:
+        people = video.tracklets.count()
+        for case_id in video.case_links.values_list("case_id", flat=True):
+            audit_record(action=Action.VIDEO_DELETE, user=user, case_id=case_id, object_type="video",
+                         object_ids=[video.pk], client_address=client_address,
+                         details={"name": video.original_name, "people_deleted": people})
+    video_id = video.pk
     video.delete()
+    transaction.on_commit(lambda: video_deleted.send(sender=Video, video_id=video_id, camera_ids=cameras))
+
+
+def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:
+    """Delete a deleted case's footage that no other live case holds (``case_deleting`` receiver)."""
+    delete_ids, keep_ids = videos_held_only_by(case)
+    for video in Video.objects.filter(pk__in=delete_ids).order_by("pk"):
+        report.people_deleted += video.tracklets.count()
+        report.videos_deleted.append(video.pk)
+        video_delete(video=video)
+    report.videos_kept.extend(keep_ids)
 
 

@@ -13,6 +13,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.audit.ledger import client_address_of
+from webapp.cases import access
+from webapp.cases.access import Capability
+from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
 from webapp.videos import services
 from webapp.videos.models import Video
@@ -28,16 +32,22 @@ class VideoViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
-        return Video.objects.select_related("camera").annotate(people=Count("tracklets"))
+        qs = Video.objects.select_related("camera").prefetch_related("case_links")
+        case = self.request.query_params.get("case")
+        scope = None if not case else access.case_for(self.request.user, case, Capability.VIEW)
+        return access.scope_videos(self.request.user, qs, case=scope).annotate(people=Count("tracklets"))
 
     @extend_schema(request=UploadCreateSerializer, responses={201: VideoSerializer})
     def create(self, request: Request) -> Response:
         data = UploadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        case = access.case_for(request.user, v["case"], Capability.UPLOAD)
+        address = client_address_of(request)
         if "file" in v:
             video = services.video_upload_file(
-                user=request.user, camera=v["camera"], upload=v["file"], recorded_at=v["recorded_at"]
+                user=request.user, camera=v["camera"], upload=v["file"], recorded_at=v["recorded_at"], case=case,
+                client_address=address,
             )
         else:
             video = services.video_upload_create(
@@ -46,14 +56,17 @@ class VideoViewSet(
                 filename=v["filename"],
                 size_bytes=v["size"],
                 recorded_at=v["recorded_at"],
+                case=case,
+                client_address=address,
             )
-        return Response(VideoSerializer(video).data, status=status.HTTP_201_CREATED)
+        return Response(VideoSerializer(video, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request={"application/octet-stream": bytes}, responses={200: VideoSerializer})
     @action(detail=True, methods=["put"], url_path="content", parser_classes=[])
     def content(self, request: Request, pk: str | None = None) -> Response:
         """Send one chunk with ``Content-Range: bytes START-END/TOTAL``; resume from ``upload_offset``."""
         video = self.get_object()
+        _require_in_some_case(request.user, video, Capability.UPLOAD)
         match = _CONTENT_RANGE.match(request.headers.get("Content-Range", ""))
         if match is None:
             raise DomainError("send each chunk with a header Content-Range: bytes START-END/TOTAL")
@@ -63,7 +76,22 @@ class VideoViewSet(
         video = services.video_upload_append(
             video=video, start=start, stream=request._request, length=end - start + 1
         )
-        return Response(VideoSerializer(video).data)
+        return Response(VideoSerializer(video, context={"request": request}).data)
 
     def perform_destroy(self, instance: Video) -> None:
-        services.video_delete(video=instance)
+        held_by = Case.objects.filter(video_links__video=instance)
+        for case in held_by:
+            if access.role_in(self.request.user, case) is None:
+                raise DomainError(
+                    "this footage is also held by a case you are not a member of; ask its lead to remove it",
+                    status_code=409,
+                )
+            access.case_for(self.request.user, case.pk, Capability.DELETE)
+        services.video_delete(video=instance, user=self.request.user, client_address=client_address_of(self.request))
+
+
+def _require_in_some_case(user: Any, video: Video, capability: Capability) -> None:
+    """403 unless one of the cases holding ``video`` lets ``user`` do ``capability``."""
+    holding = access.cases_holding_video(user, video.pk)
+    if not any(capability in access.capabilities(user, case) for case in holding):
+        raise DomainError(f"your role in this footage's case does not allow {capability.value}", status_code=403)

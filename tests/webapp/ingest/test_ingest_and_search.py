@@ -10,16 +10,24 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from tests.webapp.factories import drain, queued_video
+from tests.webapp.factories import case_filters, drain, queued_video
 from webapp.ingest import services as ingest_services
 from webapp.ingest.services import video_ingest_run
+from webapp.search.filters import SearchQuery
 from webapp.search.models import SearchRecord
+from webapp.search.records import record_create
 from webapp.search.worker import search_run
 from webapp.tracklets.models import Tracklet
 from webapp.videos import services
 from webapp.videos.models import Video
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("models_in_data_dir")]
+
+
+def _recorded_search(user: Any, query: Tracklet) -> SearchRecord:
+    """A search for ``query``'s person in the tests' case, recorded as a search is before it is queued."""
+    search = SearchQuery(tracklet=query.pk, k=48, filters=case_filters(), justification="a test search")
+    return record_create(user=user, query=search, tracklet=query)
 
 
 def test_ingest_stores_people_and_a_rerun_replaces_rather_than_duplicates(
@@ -67,9 +75,7 @@ def test_search_streams_ranked_batches_and_records_the_search(
         video_ingest_run(video_id=video.pk)
     query = Tracklet.objects.order_by("pk").first()
     total = Tracklet.objects.count()
-    record = SearchRecord.objects.create(
-        user=investigator, query_tracklet=query, query_description="q", params={"tracklet": query.pk, "k": 48}
-    )
+    record = _recorded_search(investigator, query)
     channel = async_to_sync(get_channel_layer().new_channel)()
     search_run(search_id=record.pk, reply_channel=channel)
     messages = drain(channel)
@@ -133,12 +139,7 @@ def test_people_are_searchable_while_their_video_is_still_being_ingested(
         if len(stored) >= 2:
             # ...and a search by one of the people stored so far already finds the others.
             query = stored[0]
-            record = SearchRecord.objects.create(
-                user=investigator,
-                query_tracklet=query,
-                query_description="q",
-                params={"tracklet": query.pk, "k": 48},
-            )
+            record = _recorded_search(investigator, query)
             channel = async_to_sync(get_channel_layer().new_channel)()
             search_run(search_id=record.pk, reply_channel=channel)
             entry["found"] = {
@@ -174,12 +175,7 @@ def test_people_are_searchable_while_their_video_is_still_being_ingested(
     assert sum(f.count for f in shard_fingerprints().values()) == total
     # A row the end replaced (a re-linked track) means a deletion: the shard rebuilds in the background.
     index_wait_for_rebuilds(timeout=60)
-    record = SearchRecord.objects.create(
-        user=investigator,
-        query_tracklet=final[0],
-        query_description="q",
-        params={"tracklet": final[0].pk, "k": 48},
-    )
+    record = _recorded_search(investigator, final[0])
     channel = async_to_sync(get_channel_layer().new_channel)()
     search_run(search_id=record.pk, reply_channel=channel)
     hits = [

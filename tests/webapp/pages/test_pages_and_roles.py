@@ -8,24 +8,30 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.webapp.factories import join_case, the_case
+
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("url", ["/", "/videos/1/", "/search/tracklet/1/", "/media/tracklets/1/thumbnail.jpg"])
+@pytest.mark.parametrize("url", ["/", "/cases/1/", "/videos/1/", "/search/tracklet/1/", "/media/tracklets/1/thumbnail.jpg"])
 def test_pages_redirect_anonymous_users_to_login(url: str) -> None:
     resp = Client().get(url)
     assert resp.status_code == 302
     assert resp["Location"].startswith("/accounts/login/")
 
 
-def test_login_page_is_open_and_dashboard_renders_after_login(investigator: Any, camera: Any) -> None:
+def test_login_page_is_open_and_the_dashboard_lists_my_cases_after_login(investigator: Any, camera: Any) -> None:
     client = Client()
     assert client.get("/accounts/login/").status_code == 200
     assert client.login(username="ivy", password="pw-ivy-123")
     resp = client.get("/")
     assert resp.status_code == 200
-    assert b"Upload footage" in resp.content
-    assert b"Gate" in resp.content
+    assert b"My open cases" in resp.content
+    assert f'href="/cases/{the_case().pk}/"'.encode() in resp.content
+    page = client.get(f"/cases/{the_case().pk}/")
+    assert page.status_code == 200
+    assert b"Upload footage into this case" in page.content
+    assert b"Gate" in page.content
 
 
 def test_user_without_role_cannot_see_the_dashboard(django_user_model: Any) -> None:
@@ -68,10 +74,12 @@ def test_media_view_serves_byte_ranges_so_video_can_seek(
     investigator: Any, tmp_path: Any, settings: Any
 ) -> None:
     from webapp.cameras.models import Camera
+    from webapp.cases.models import CaseVideo
     from webapp.videos.models import Video
 
     camera = Camera.objects.create(name="Lobby")
     video = Video.objects.create(camera=camera, original_name="a.mp4", size_bytes=1, recorded_at="2026-11-02T09:00Z")
+    CaseVideo.objects.create(case=the_case(), video=video)
     video.proxy_path.parent.mkdir(parents=True, exist_ok=True)
     video.proxy_path.write_bytes(bytes(range(256)) * 4)
     client = Client()
@@ -93,9 +101,15 @@ def test_media_view_serves_byte_ranges_so_video_can_seek(
 def test_admins_can_read_the_search_audit_trail_but_not_change_or_delete_it(admin_user: Any, camera: Any) -> None:
     from webapp.search.models import SearchRecord
 
-    record = SearchRecord.objects.create(user=admin_user, query_description="person 1", params={"tracklet": 1})
+    record = SearchRecord.objects.create(
+        user=admin_user, case=the_case(), justification="a test search", query_description="person 1",
+        params={"tracklet": 1},
+    )
     client = Client()
     assert client.login(username="ada", password="pw-ada-123")
+    # Searches are case content: an admin reads them as a member of the case, like anyone else.
+    assert b"person 1" not in client.get("/admin/search/searchrecord/").content
+    join_case(admin_user)
     listing = client.get("/admin/search/searchrecord/")
     assert listing.status_code == 200
     assert b"person 1" in listing.content

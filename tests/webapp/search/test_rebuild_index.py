@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.webapp.factories import brute_force, build_world, make_investigator
+from tests.webapp.factories import brute_force, build_world, case_filters, make_investigator
 from webapp.search import index
 from webapp.search.filters import SearchQuery
 from webapp.search.services import search_now
@@ -41,5 +41,5 @@ def test_rebuild_index_replaces_damaged_snapshots_and_searches_match_the_databas
     # A process starting afresh loads the new snapshots and ranks exactly as the database does.
     index.index_forget()
     query = world.tracklets["A"][0]
-    result = search_now(user=make_investigator(), query=SearchQuery(tracklet=query.pk, k=10))
+    result = search_now(user=make_investigator(), query=SearchQuery(tracklet=query.pk, k=10, filters=case_filters()))
     assert [h["tracklet"] for h in result["hits"]] == brute_force(query, 10, {})

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from tests.webapp.factories import BASE, World, brute_force, build_world
+from tests.webapp.factories import BASE, World, brute_force, build_world, in_case, the_case
 from webapp.search.models import SearchRecord
 
 pytestmark = pytest.mark.django_db
@@ -29,19 +29,22 @@ def test_search_returns_the_filtered_ranking_with_cards_and_records_it(
         "to": (BASE + timedelta(hours=2, minutes=5)).isoformat(),
     }
     response = client_for(investigator).post(
-        "/api/search/", {"tracklet": query.pk, "k": 7, "filters": filters}, format="json"
+        "/api/search/", in_case({"tracklet": query.pk, "k": 7, "filters": filters}, justification="seen at gate"),
+        format="json",
     )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert [h["tracklet"] for h in body["hits"]] == brute_force(query, 7, filters)
     assert body["count"] == 7
     assert body["refine"] is False
+    assert (body["case"], body["justification"]) == (the_case().pk, "seen at gate")
     first = body["hits"][0]
     assert first["thumbnail_url"] == f"/media/tracklets/{first['tracklet']}/thumbnail.jpg"
     assert {"score", "rank", "camera", "camera_id", "video", "start_time", "end_time"} <= set(first)
     record = SearchRecord.objects.get(pk=body["search"])
     assert record.user == investigator
     assert record.query_tracklet_id == query.pk
+    assert (record.case, record.justification) == (the_case(), "seen at gate")
     assert record.status == "done"
     assert record.result_count == 7
     assert record.params["filters"]["cameras"] == sorted(filters["cameras"])
@@ -59,7 +62,7 @@ def test_a_refined_rest_search_returns_the_second_pass_over_the_filtered_candida
     query = world.tracklets["A"][1]
     filters = {"cameras": [world.cameras["A"].pk, world.cameras["C"].pk]}
     response = client_for(investigator).post(
-        "/api/search/", {"tracklet": query.pk, "k": 7, "filters": filters, "refine": True}, format="json"
+        "/api/search/", in_case({"tracklet": query.pk, "k": 7, "filters": filters, "refine": True}), format="json"
     )
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -74,7 +77,7 @@ def test_a_refined_rest_search_returns_the_second_pass_over_the_filtered_candida
 
 def test_search_without_filters_uses_the_default_k(world: World, investigator: User, client_for: Any) -> None:
     query = world.tracklets["D"][0]
-    response = client_for(investigator).post("/api/search/", {"tracklet": query.pk}, format="json")
+    response = client_for(investigator).post("/api/search/", in_case({"tracklet": query.pk}), format="json")
     assert response.status_code == 200
     assert response.json()["k"] == 48
     assert [h["tracklet"] for h in response.json()["hits"]] == brute_force(query, 48, {})
@@ -82,7 +85,7 @@ def test_search_without_filters_uses_the_default_k(world: World, investigator: U
 
 def test_search_needs_the_investigator_role_like_the_websocket(world: World, client_for: Any) -> None:
     nobody = User.objects.create(username="no-role")
-    body = {"tracklet": world.tracklets["A"][0].pk}
+    body = in_case({"tracklet": world.tracklets["A"][0].pk})
     for client in (client_for(nobody), client_for(None)):
         response = client.post("/api/search/", body, format="json")
         assert response.status_code in (401, 403)
@@ -91,9 +94,9 @@ def test_search_needs_the_investigator_role_like_the_websocket(world: World, cli
 
 
 def test_search_of_an_unknown_person_is_404(world: World, investigator: User, client_for: Any) -> None:
-    response = client_for(investigator).post("/api/search/", {"tracklet": 999_999}, format="json")
+    response = client_for(investigator).post("/api/search/", in_case({"tracklet": 999_999}), format="json")
     assert response.status_code == 404
-    assert response.json()["detail"] == "there is no person 999999"
+    assert response.json()["detail"] == "there is no person 999999 in this case"
 
 
 BAD_REQUESTS: dict[str, tuple[Any, str]] = {
@@ -132,7 +135,7 @@ def test_malformed_search_is_400_with_a_detail_naming_the_field(
     world: World, investigator: User, client_for: Any, case: str
 ) -> None:
     change, detail = BAD_REQUESTS[case]
-    body = {"tracklet": world.tracklets["A"][0].pk, **change}
+    body = in_case({"tracklet": world.tracklets["A"][0].pk, **change})
     if body["tracklet"] is None:
         del body["tracklet"]
     response = client_for(investigator).post("/api/search/", body, format="json")
@@ -157,7 +160,7 @@ def test_search_endpoint_is_in_the_openapi_schema(investigator: User, client_for
     request_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     components = schema["components"]["schemas"]
     request = components[request_ref.rsplit("/", 1)[1]]
-    assert {"tracklet", "k", "filters"} <= set(request["properties"])
+    assert {"case", "justification", "tracklet", "k", "filters"} <= set(request["properties"])
     filters = components[request["properties"]["filters"]["$ref"].rsplit("/", 1)[1]]
     assert {"cameras", "galleries", "from", "to", "attributes"} <= set(filters["properties"])
     result_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

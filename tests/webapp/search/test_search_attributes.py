@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from reid_engine.attributes.schema import COLOURS
-from tests.webapp.factories import World, brute_force, build_world, make_investigator
-from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
+from tests.webapp.factories import World, brute_force, build_world, case_filters, in_case, make_investigator
+from webapp.search.filters import AttributeCondition, SearchQuery
 from webapp.search.services import search_now
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.selectors import tracklet_card
@@ -54,10 +54,10 @@ def test_attribute_filter_returns_the_brute_force_ranking_of_matching_people(
     allowed = {t.pk for t in Tracklet.objects.all() if passes(t, "upper_colour", value, p)}
     full = brute_force(query, 10_000, {})
     expected = [pk for pk in full if pk in allowed][:k]
-    filters = SearchFilters(attributes=(AttributeCondition(attribute="upper_colour", value=value, min_probability=p),))
+    filters = case_filters(attributes=(AttributeCondition(attribute="upper_colour", value=value, min_probability=p),))
     result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=k, filters=filters))
     assert [h["tracklet"] for h in result["hits"]] == expected
-    unfiltered = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=k))
+    unfiltered = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=k, filters=case_filters()))
     if len(allowed) < Tracklet.objects.count():
         # The filter narrows: people the witness description rules out are gone.
         assert set(h["tracklet"] for h in result["hits"]) != set(h["tracklet"] for h in unfiltered["hits"])
@@ -76,7 +76,10 @@ def test_rest_search_accepts_attribute_filters_and_refuses_bad_values(world: Wor
     user = make_investigator("rita")
     client.force_login(user)
     query = world.tracklets["B"][0]
-    body = {"tracklet": query.pk, "k": 50, "filters": {"attributes": [{"attribute": "upper_colour", "value": "red", "min_probability": 0.5}]}}
+    body = in_case(
+        {"tracklet": query.pk, "k": 50,
+         "filters": {"attributes": [{"attribute": "upper_colour", "value": "red", "min_probability": 0.5}]}}
+    )
     response = client.post("/api/search/", body, content_type="application/json")
     assert response.status_code == 200, response.content
     ids = [h["tracklet"] for h in response.json()["hits"]]

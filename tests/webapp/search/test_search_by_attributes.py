@@ -18,10 +18,13 @@ from tests.webapp.factories import (
     api_filters,
     build_world,
     drain,
+    in_case,
     make_investigator,
     new_channel,
     passes_filters,
+    the_case,
 )
+from webapp.accounts.services import user_create_with_role
 from webapp.core.exceptions import DomainError
 from webapp.search.models import SearchRecord
 from webapp.search.services import search_start
@@ -105,7 +108,7 @@ def test_rest_search_by_attributes_returns_the_brute_force_ranking(
     world: World, investigator: User, client_for: Any, described: str, filtered: str
 ) -> None:
     filters = api_filters(world, FILTERS[filtered])
-    body = {"attributes": CONDITIONS[described], "k": 15, "filters": filters}
+    body = in_case({"attributes": CONDITIONS[described], "k": 15, "filters": filters})
     response = client_for(investigator).post("/api/search/", body, format="json")
     assert response.status_code == 200, response.content
     data = response.json()
@@ -120,7 +123,7 @@ def test_rest_search_by_attributes_returns_the_brute_force_ranking(
 
 def test_people_without_data_for_an_asked_attribute_count_it_as_zero(world: World, investigator: User, client_for: Any) -> None:
     conditions = CONDITIONS["red top, black trousers"]
-    body = {"attributes": conditions, "k": 500}
+    body = in_case({"attributes": conditions, "k": 500})
     hits = client_for(investigator).post("/api/search/", body, format="json").json()["hits"]
     assert len(hits) == Tracklet.objects.count()
     by_id = {h["tracklet"]: h["score"] for h in hits}
@@ -138,11 +141,11 @@ def test_people_without_data_for_an_asked_attribute_count_it_as_zero(world: Worl
 def test_an_attribute_filter_still_applies_to_a_search_by_attributes(
     world: World, investigator: User, client_for: Any
 ) -> None:
-    body = {
+    body = in_case({
         "attributes": [{"attribute": "lower_colour", "value": "black"}],
         "k": 500,
         "filters": {"attributes": [{"attribute": "upper_colour", "value": "red", "min_probability": 0.3}]},
-    }
+    })
     hits = client_for(investigator).post("/api/search/", body, format="json").json()["hits"]
     kept = {
         t.pk for t in Tracklet.objects.all() if "upper_colour" not in t.attributes or t.attributes["upper_colour"]["red"] >= 0.3
@@ -155,7 +158,7 @@ def test_an_attribute_filter_still_applies_to_a_search_by_attributes(
 def test_a_search_by_attributes_is_recorded_with_a_readable_description(
     world: World, investigator: User, client_for: Any
 ) -> None:
-    body = {"attributes": CONDITIONS["blue top, grey trousers, a backpack"], "k": 5}
+    body = in_case({"attributes": CONDITIONS["blue top, grey trousers, a backpack"], "k": 5})
     data = client_for(investigator).post("/api/search/", body, format="json").json()
     record = SearchRecord.objects.get(pk=data["search"])
     assert record.query_tracklet is None
@@ -185,8 +188,8 @@ BAD = {
 def test_a_bad_description_is_400_with_a_detail_and_records_nothing(
     world: World, investigator: User, client_for: Any, case: str
 ) -> None:
-    body, detail = BAD[case]
-    response = client_for(investigator).post("/api/search/", body, format="json")
+    change, detail = BAD[case]
+    response = client_for(investigator).post("/api/search/", in_case(change), format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith(detail), response.json()
     assert SearchRecord.objects.count() == 0
@@ -200,6 +203,8 @@ def test_a_person_search_with_a_description_to_rank_by_is_refused(world: World, 
             k=5,
             reply_channel="x",
             attributes=[{"attribute": "upper_colour", "value": "red"}],
+            case=the_case().pk,
+            justification="a test search",
         )
     assert refused.value.detail.startswith("attributes: ")
 
@@ -212,7 +217,8 @@ def test_websocket_search_by_attributes_streams_the_brute_force_ranking(
     filters = api_filters(world, FILTERS[filtered])
     channel = new_channel()
     record = search_start(
-        user=investigator, tracklet_id=None, k=20, reply_channel=channel, filters=filters, attributes=conditions
+        user=investigator, tracklet_id=None, k=20, reply_channel=channel, filters=filters, attributes=conditions,
+        case=the_case().pk, justification="a test search",
     )
     assert record.query_tracklet is None
     search_run(search_id=record.pk, reply_channel=channel)
@@ -231,8 +237,8 @@ def test_websocket_search_by_attributes_streams_the_brute_force_ranking(
     assert [pk for pk, _ in record.results["attributes"]] == [pk for pk, _ in expected]
 
 
-def test_a_search_record_can_be_read_back_by_its_owner_only(world: World, investigator: User, client_for: Any) -> None:
-    body = {"attributes": CONDITIONS["red top"], "k": 6}
+def test_a_search_record_can_be_read_back_in_its_case_only(world: World, investigator: User, client_for: Any) -> None:
+    body = in_case({"attributes": CONDITIONS["red top"], "k": 6})
     created = client_for(investigator).post("/api/search/", body, format="json").json()
     response = client_for(investigator).get(f"/api/search/{created['search']}/")
     assert response.status_code == 200, response.content
@@ -240,8 +246,11 @@ def test_a_search_record_can_be_read_back_by_its_owner_only(world: World, invest
     assert data["status"] == "done"
     assert data["query_description"] == "upper_colour=red"
     assert [h["tracklet"] for h in data["lanes"]["attributes"]] == [h["tracklet"] for h in created["hits"]]
-    other = make_investigator("otto")
-    assert client_for(other).get(f"/api/search/{created['search']}/").status_code == 404
+    assert (data["case"], data["justification"]) == (the_case().pk, "a test search")
+    colleague = make_investigator("cleo")
+    assert client_for(colleague).get(f"/api/search/{created['search']}/").json()["search"] == created["search"]
+    outsider = user_create_with_role(username="otto", password="pw-otto-123", role="investigator")
+    assert client_for(outsider).get(f"/api/search/{created['search']}/").status_code == 404
 
 
 @pytest.fixture
@@ -265,28 +274,24 @@ def test_the_socket_streams_a_search_by_attributes_and_subscribes_to_photo_searc
         t.attributes = {"upper_colour": {"red": i / 20, "blue": 1 - i / 20}}
         t.save(update_fields=["attributes"])
     user = make_investigator("sam")
+    search = in_case({
+        "type": "search.start",
+        "attributes": [{"attribute": "upper_colour", "value": "red"}],
+        "k": 5,
+        "filters": {"cameras": [w.cameras["B"].pk]},
+    })
+    refused = [in_case({"type": "search.start", "tracklet": "seven"}), in_case({"type": "search.start", "k": 5})]
 
     async def talk() -> list[dict[str, Any]]:
         socket = WebsocketCommunicator(EventsConsumer.as_asgi(), "/ws/events/")
         socket.scope["user"] = user
         connected, _ = await socket.connect()
         assert connected
-        await socket.send_json_to(
-            {
-                "type": "search.start",
-                "attributes": [{"attribute": "upper_colour", "value": "red"}],
-                "k": 5,
-                "filters": {"cameras": [w.cameras["B"].pk]},
-            }
-        )
+        await socket.send_json_to(search)
         replies = [await socket.receive_json_from(timeout=10)]
         while replies[-1]["type"] != "search.done":
             replies.append(await socket.receive_json_from(timeout=10))
-        for message in (
-            {"type": "search.start", "tracklet": "seven"},
-            {"type": "search.start", "k": 5},
-            {"type": "search.subscribe"},
-        ):
+        for message in (*refused, {"type": "search.subscribe"}):
             await socket.send_json_to(message)
             replies.append(await socket.receive_json_from(timeout=5))
         await socket.disconnect()
@@ -308,7 +313,9 @@ def test_the_socket_streams_a_search_by_attributes_and_subscribes_to_photo_searc
 
 def test_the_describe_page_offers_colours_and_a_photo_upload(client: Any) -> None:
     client.force_login(make_investigator("dora"))
-    response = client.get("/search/describe/")
+    # A description is searched for in a case: without one chosen the page sends you to your cases.
+    assert client.get("/search/describe/")["Location"] == "/"
+    response = client.get(f"/search/describe/?case={the_case().pk}")
     assert response.status_code == 200
     page = response.content.decode()
     assert 'name="upper_colour"' in page

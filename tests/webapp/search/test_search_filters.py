@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.webapp.factories import BASE, World, api_filters, brute_force, build_world
+from tests.webapp.factories import BASE, World, api_filters, brute_force, build_world, case_filters
 from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery, attributes_pass
 from webapp.search.services import search_now
 
@@ -26,7 +26,7 @@ def world(db: None) -> World:
 
 
 def _query(filters: dict[str, Any]) -> SearchFilters:
-    return SearchFilters(
+    return case_filters(
         cameras=tuple(filters.get("cameras", ())),
         galleries=tuple(filters.get("galleries", ())),
         time_from=datetime.fromisoformat(filters["from"]) if "from" in filters else None,
@@ -67,7 +67,7 @@ def test_filtered_search_returns_the_brute_force_ranking(world: World, investiga
 def test_a_narrow_filter_returns_k_hits_when_k_match_even_if_none_is_near(world: World, investigator: Any) -> None:
     query = world.tracklets["A"][0]
     filters = api_filters(world, {"cameras": "D"})
-    unfiltered = search_now(user=investigator, query=SearchQuery(tracklet=query.pk, k=10))
+    unfiltered = search_now(user=investigator, query=SearchQuery(tracklet=query.pk, k=10, filters=case_filters()))
     # The query's neighbours are all on its own camera: a top-10 filtered afterwards keeps nobody.
     assert {h["camera_id"] for h in unfiltered["hits"]} == {world.cameras["A"].pk}
     result = search_now(user=investigator, query=SearchQuery(tracklet=query.pk, k=10, filters=_query(filters)))
@@ -83,7 +83,7 @@ def test_time_filter_keeps_people_whose_span_overlaps_the_range_ends_included(wo
     query = world.tracklets["A"][0]
     result = search_now(
         user=investigator,
-        query=SearchQuery(tracklet=query.pk, k=50, filters=SearchFilters(cameras=(world.cameras["B"].pk,), time_from=start, time_to=end)),
+        query=SearchQuery(tracklet=query.pk, k=50, filters=case_filters(cameras=(world.cameras["B"].pk,), time_from=start, time_to=end)),
     )
     assert sorted(h["tracklet"] for h in result["hits"]) == [people[2].pk, people[3].pk, people[4].pk]
 
@@ -106,9 +106,9 @@ def test_attribute_conditions_are_validated_and_judge_only_known_attributes() ->
 def test_attribute_conditions_do_not_hide_people_without_attribute_data(world: World, investigator: Any) -> None:
     query = world.tracklets["A"][0]
     condition = AttributeCondition(attribute="hat", value=True, min_probability=0.9)
-    plain = search_now(user=investigator, query=SearchQuery(tracklet=query.pk, k=30))
+    plain = search_now(user=investigator, query=SearchQuery(tracklet=query.pk, k=30, filters=case_filters()))
     with_condition = search_now(
-        user=investigator, query=SearchQuery(tracklet=query.pk, k=30, filters=SearchFilters(attributes=(condition,)))
+        user=investigator, query=SearchQuery(tracklet=query.pk, k=30, filters=case_filters(attributes=(condition,)))
     )
     assert with_condition["hits"] == plain["hits"]
 
@@ -116,7 +116,7 @@ def test_attribute_conditions_do_not_hide_people_without_attribute_data(world: W
 def test_filters_round_trip_through_the_search_record(world: World, investigator: Any) -> None:
     from webapp.search.models import SearchRecord
 
-    filters = SearchFilters(
+    filters = case_filters(
         cameras=(world.cameras["A"].pk,),
         time_from=BASE,
         time_to=BASE + timedelta(hours=1),

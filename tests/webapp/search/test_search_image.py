@@ -17,7 +17,7 @@ from channels.layers import get_channel_layer
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from tests.webapp.factories import drain, new_channel, queued_video
+from tests.webapp.factories import drain, in_case, new_channel, queued_video
 from webapp.cameras.models import Camera
 from webapp.core.events import photo_searches_group
 from webapp.ingest.services import video_ingest_run
@@ -85,7 +85,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
 
     client = client_for(investigator)
     channel = _listen(investigator.pk)
-    response = client.post("/api/search/image/", {"image": _jpeg(crop, "witness.jpg"), "k": 10}, format="multipart")
+    response = client.post("/api/search/image/", in_case({"image": _jpeg(crop, "witness.jpg"), "k": 10}), format="multipart")
     assert response.status_code == 202, response.content
     search_id = response.json()["search"]
     record = SearchRecord.objects.get(pk=search_id)
@@ -109,7 +109,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
 
     # The whole frame: the detector finds the people and the largest is searched for.
     channel = _listen(investigator.pk)
-    response = client.post("/api/search/image/", {"image": _jpeg(frame, "scene.jpg"), "k": 5}, format="multipart")
+    response = client.post("/api/search/image/", in_case({"image": _jpeg(frame, "scene.jpg"), "k": 5}), format="multipart")
     assert response.status_code == 202, response.content
     search_photo_run(search_id=response.json()["search"])
     messages = drain(channel)
@@ -121,7 +121,7 @@ def test_a_photo_cut_from_the_footage_finds_that_persons_tracklet_and_is_deleted
     elsewhere = Camera.objects.create(name="Elsewhere")
     response = client.post(
         "/api/search/image/",
-        {"image": _jpeg(crop), "k": 5, "filters": json.dumps({"cameras": [elsewhere.pk]})},
+        in_case({"image": _jpeg(crop), "k": 5, "filters": json.dumps({"cameras": [elsewhere.pk]})}),
         format="multipart",
     )
     assert response.status_code == 202, response.content
@@ -134,7 +134,7 @@ def test_a_scene_without_anyone_fails_with_a_reason_and_the_photo_is_deleted(
     investigator: Any, client_for: Any, settings: Any
 ) -> None:
     channel = _listen(investigator.pk)
-    response = client_for(investigator).post("/api/search/image/", {"image": _png(640, 480)}, format="multipart")
+    response = client_for(investigator).post("/api/search/image/", in_case({"image": _png(640, 480)}), format="multipart")
     assert response.status_code == 202, response.content
     search_id = response.json()["search"]
     search_photo_run(search_id=search_id)
@@ -177,7 +177,7 @@ def test_a_bad_upload_is_refused_with_400_and_a_detail_and_nothing_is_kept(
     investigator: Any, client_for: Any, settings: Any, case: str
 ) -> None:
     body, detail = REFUSED[case]
-    response = client_for(investigator).post("/api/search/image/", body(), format="multipart")
+    response = client_for(investigator).post("/api/search/image/", in_case(body()), format="multipart")
     assert response.status_code == 400, response.content
     assert response.json()["detail"].startswith(detail), response.json()
     assert SearchRecord.objects.count() == 0

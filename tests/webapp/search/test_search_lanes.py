@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from reid_engine.attributes.schema import COLOURS
-from tests.webapp.factories import World, brute_force, build_world, make_investigator
-from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
+from tests.webapp.factories import World, brute_force, build_world, case_filters, make_investigator
+from webapp.search.filters import AttributeCondition, SearchQuery
 from webapp.search.services import search_now
 from webapp.tracklets.models import Tracklet
 
@@ -48,7 +48,7 @@ def identity_brute_force(query: Tracklet, k: int, exclude: set[int], keep: set[i
 def test_the_second_lane_ranks_by_the_identity_embedding(world: World) -> None:
     user = make_investigator()
     query = Tracklet.objects.get(pk=world.tracklets["A"][2].pk)
-    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=6))
+    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=6, filters=case_filters()))
     first = [h["tracklet"] for h in result["lanes"]["same_outfit"]]
     second = [h["tracklet"] for h in result["lanes"]["clothes_change"]]
     assert first == brute_force(query, 6, {}) == [h["tracklet"] for h in result["hits"]]
@@ -62,7 +62,7 @@ def test_the_second_lane_relaxes_outfit_conditions_and_keeps_stable_ones(world: 
     red_top = AttributeCondition(attribute="upper_colour", value="red", min_probability=0.5)
     female = AttributeCondition(attribute="gender", value="female", min_probability=0.5)
     result = search_now(
-        user=user, query=SearchQuery(tracklet=query.pk, k=40, filters=SearchFilters(attributes=(red_top, female)))
+        user=user, query=SearchQuery(tracklet=query.pk, k=40, filters=case_filters(attributes=(red_top, female)))
     )
     first = [h["tracklet"] for h in result["lanes"]["same_outfit"]]
     second = [h["tracklet"] for h in result["lanes"]["clothes_change"]]
@@ -79,7 +79,7 @@ def test_a_query_without_an_identity_embedding_has_an_empty_second_lane(world: W
     user = make_investigator()
     query = Tracklet.objects.filter(identity_embedding__isnull=True).first()
     assert query is not None
-    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=5))
+    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=5, filters=case_filters()))
     assert len(result["lanes"]["same_outfit"]) == 5
     assert result["lanes"]["clothes_change"] == []
 
@@ -95,7 +95,7 @@ def test_hits_carry_the_calibrated_confidence_of_their_embedder(world: World) ->
     Tracklet.objects.update(appearance_embedder=appearance, identity_embedder="reid-uncalibrated")
     user = make_investigator()
     query = Tracklet.objects.get(pk=world.tracklets["A"][0].pk)
-    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=5))
+    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=5, filters=case_filters()))
     fit = table[appearance]
     assert result["lanes"]["same_outfit"]
     for hit in result["lanes"]["same_outfit"]:

@@ -14,9 +14,9 @@ from django.contrib.auth.models import User
 from django.db import connections
 
 from reid_engine.index import load_snapshot
-from tests.webapp.factories import World, brute_force, build_world, make_investigator
+from tests.webapp.factories import World, brute_force, build_world, case_filters, make_investigator
 from webapp.search import index
-from webapp.search.filters import SearchFilters, SearchQuery
+from webapp.search.filters import SearchQuery
 from webapp.search.lanes import APPEARANCE
 from webapp.search.services import search_now
 from webapp.search.shards import DEFAULT_SHARD, ReadWriteLock, ShardSet
@@ -24,7 +24,7 @@ from webapp.tracklets.models import Tracklet
 
 
 def _search(user: User, query: Tracklet, k: int = 20, **filters: Any) -> list[int]:
-    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=k, filters=SearchFilters(**filters)))
+    result = search_now(user=user, query=SearchQuery(tracklet=query.pk, k=k, filters=case_filters(**filters)))
     return [h["tracklet"] for h in result["hits"]]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 
-from tests.webapp.factories import BASE, World, brute_force, build_world, drain, new_channel
+from tests.webapp.factories import BASE, World, brute_force, build_world, drain, in_case, new_channel
 from webapp.core.exceptions import DomainError
 from webapp.search import index
 from webapp.search.models import SearchRecord
@@ -27,13 +27,18 @@ def world(db: None) -> World:
     return build_world(per_camera=10)
 
 
+def _start(**kwargs: Any) -> SearchRecord:
+    """``search_start`` in the tests' case, with a justification."""
+    return search_start(**in_case(kwargs))
+
+
 def test_filtered_search_streams_the_brute_force_ranking_in_batches_and_times_the_first(
     world: World, investigator: User
 ) -> None:
     query = world.tracklets["B"][0]
     filters = {"galleries": [world.galleries["Station"].pk], "to": BASE.replace(hour=10, minute=5).isoformat()}
     channel = new_channel()
-    record = search_start(user=investigator, tracklet_id=query.pk, k=12, reply_channel=channel, filters=filters)
+    record = _start(user=investigator, tracklet_id=query.pk, k=12, reply_channel=channel, filters=filters)
     assert record.params["filters"]["galleries"] == filters["galleries"]
     search_run(search_id=record.pk, reply_channel=channel)
     messages = drain(channel)
@@ -58,7 +63,7 @@ def test_a_refined_search_streams_the_first_ranking_then_the_re_ranked_candidate
     query = world.tracklets["B"][0]
     filters = {"galleries": [world.galleries["Station"].pk], "to": BASE.replace(hour=10, minute=5).isoformat()}
     channel = new_channel()
-    record = search_start(
+    record = _start(
         user=investigator, tracklet_id=query.pk, k=12, reply_channel=channel, filters=filters, refine=True
     )
     search_run(search_id=record.pk, reply_channel=channel)
@@ -90,7 +95,7 @@ def test_a_refined_search_streams_the_first_ranking_then_the_re_ranked_candidate
 
     # The REST search returns the same final list.
     rest = search_now(
-        user=investigator, query=search_query_from({"tracklet": query.pk, "k": 12, "filters": filters, "refine": True})
+        user=investigator, query=search_query_from(in_case({"tracklet": query.pk, "k": 12, "filters": filters, "refine": True}))
     )
     assert rest["refine"] is True
     assert [h["tracklet"] for h in rest["lanes"]["same_outfit"]] == got
@@ -99,7 +104,7 @@ def test_a_refined_search_streams_the_first_ranking_then_the_re_ranked_candidate
 def test_search_with_no_match_ends_with_done_and_no_first_batch(world: World, investigator: User) -> None:
     channel = new_channel()
     filters = {"galleries": [world.galleries["Harbour"].pk], "cameras": [world.cameras["A"].pk]}
-    record = search_start(
+    record = _start(
         user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=5, reply_channel=channel, filters=filters
     )
     search_run(search_id=record.pk, reply_channel=channel)
@@ -128,7 +133,7 @@ def test_a_bad_search_start_is_refused_before_anything_is_recorded(
     world: World, investigator: User, k: int, filters: Any, status: int, detail: str
 ) -> None:
     with pytest.raises(DomainError) as refused:
-        search_start(user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=k, reply_channel="x", filters=filters)
+        _start(user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=k, reply_channel="x", filters=filters)
     assert refused.value.status_code == status
     assert refused.value.detail.startswith(detail)
     assert SearchRecord.objects.count() == 0
@@ -136,14 +141,14 @@ def test_a_bad_search_start_is_refused_before_anything_is_recorded(
 
 def test_search_start_for_an_unknown_person_is_404(world: World, investigator: User) -> None:
     with pytest.raises(DomainError) as refused:
-        search_start(user=investigator, tracklet_id=987_654, k=5, reply_channel="x")
+        _start(user=investigator, tracklet_id=987_654, k=5, reply_channel="x")
     assert refused.value.status_code == 404
 
 
 def test_a_search_whose_person_was_deleted_fails_with_a_reason(world: World, investigator: User) -> None:
     query = world.tracklets["A"][0]
     channel = new_channel()
-    record = search_start(user=investigator, tracklet_id=query.pk, k=5, reply_channel=channel)
+    record = _start(user=investigator, tracklet_id=query.pk, k=5, reply_channel=channel)
     query.delete()
     search_run(search_id=record.pk, reply_channel=channel)
     assert [m["type"] for m in drain(channel)] == ["search.failed"]

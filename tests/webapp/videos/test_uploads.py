@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.webapp.factories import the_case
+from webapp.cases.models import CaseVideo
 from webapp.videos.models import Video
 
 pytestmark = pytest.mark.django_db
@@ -17,9 +19,8 @@ WHEN = "2026-11-02T09:00:00Z"
 
 
 def _open(client: Any, camera: Any, name: str, size: int) -> Any:
-    return client.post(
-        "/api/videos/", {"camera": camera.pk, "recorded_at": WHEN, "filename": name, "size": size}, format="json"
-    )
+    body = {"case": the_case().pk, "camera": camera.pk, "recorded_at": WHEN, "filename": name, "size": size}
+    return client.post("/api/videos/", body, format="json")
 
 
 def _put(client: Any, video_id: int, data: bytes, start: int, total: int) -> Any:
@@ -76,6 +77,7 @@ def test_chunked_upload_of_a_real_video_is_probed_and_queued(
     # Stored under a generated name inside MEDIA_ROOT, never the client's name, never under static.
     assert clip.name not in str(video.file_path)
     assert Path(settings.MEDIA_ROOT) in video.file_path.parents
+    assert CaseVideo.objects.filter(case=the_case(), video=video).exists()
 
 
 def test_upload_resumes_from_the_offset_the_server_reports(
@@ -102,7 +104,8 @@ def test_whole_file_upload_in_one_request_is_accepted(
     clip = clip_factory(0.0, 3.0)
     with clip.open("rb") as fh:
         resp = client_for(investigator).post(
-            "/api/videos/", {"camera": camera.pk, "recorded_at": WHEN, "file": fh}, format="multipart"
+            "/api/videos/", {"case": the_case().pk, "camera": camera.pk, "recorded_at": WHEN, "file": fh},
+            format="multipart",
         )
     assert resp.status_code == 201, resp.json()
     assert resp.json()["status"] == "queued"
@@ -151,7 +154,7 @@ def test_wrong_file_type_and_huge_uploads_are_refused_before_any_byte_is_sent(
 def test_malformed_upload_requests_get_a_detail(
     client_for: Callable[..., Any], investigator: Any, camera: Any, payload: dict[str, Any]
 ) -> None:
-    resp = client_for(investigator).post("/api/videos/", payload, format="json")
+    resp = client_for(investigator).post("/api/videos/", {"case": the_case().pk, **payload}, format="json")
     assert resp.status_code == 400
     assert resp.json()["detail"]
 

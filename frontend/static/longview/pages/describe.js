@@ -4,12 +4,14 @@ import { resultCard } from "../lib/cards.js";
 import { api, pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
+import { currentCase, justificationField } from "../lib/purpose.js";
 
 const events = startPage();
 const settings = pageData("search-settings");
 const section = document.getElementById("describe-page");
 const status = document.getElementById("search-status");
 const form = document.getElementById("search-filters");
+const why = justificationField(form);
 const describeButton = form.querySelector("button[name=describe]");
 const uploadButton = form.querySelector("button[name=upload]");
 const lanes = {
@@ -95,9 +97,12 @@ form.addEventListener("submit", (ev) => {
   const attributes = (filters.attributes || []).map((c) => ({ attribute: c.attribute, value: c.value }));
   delete filters.attributes;
   if (!attributes.length) { status.textContent = "Choose an upper or lower garment colour first."; return; }
+  if (!why.value()) { status.textContent = "Say why you are searching first."; why.focus(); return; }
+  why.remember();
   reset(["attributes"]);
   begin();
-  const message = { type: "search.start", attributes: attributes, k: settings.k };
+  const message = { type: "search.start", case: currentCase(), justification: why.value(), attributes: attributes,
+                    k: settings.k };
   if (Object.keys(filters).length) message.filters = filters;
   events.send(message);
 });
@@ -105,8 +110,12 @@ form.addEventListener("submit", (ev) => {
 uploadButton.addEventListener("click", async () => {
   const file = form.photo.files[0];
   if (!file) { status.textContent = "Choose a photo first."; return; }
+  if (!why.value()) { status.textContent = "Say why you are searching first."; why.focus(); return; }
+  why.remember();
   const body = new FormData();
   body.append("image", file);
+  body.append("case", String(currentCase()));
+  body.append("justification", why.value());
   body.append("k", String(settings.k));
   body.append("refine", form.refine && form.refine.checked ? "true" : "false");
   const filters = readFilters(form, settings.colour_min_probability);

@@ -3,6 +3,7 @@ import { resultCard } from "../lib/cards.js";
 import { pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
+import { currentCase, justificationField } from "../lib/purpose.js";
 
 const events = startPage();
 const settings = pageData("search-settings");
@@ -31,8 +32,17 @@ function counted() {
   Object.values(lanes).forEach((lane) => { lane.count.textContent = lane.grid.children.length; });
 }
 
+const why = justificationField(form);
+
 function run() {
-  const message = { type: "search.start", tracklet: tracklet, k: settings.k, refine: Boolean(form.refine && form.refine.checked) };
+  if (!why.value()) {
+    status.textContent = "Say why you are searching (it goes into the case's audit ledger), then press Search.";
+    why.focus();
+    return;
+  }
+  why.remember();
+  const message = { type: "search.start", case: currentCase(), justification: why.value(), tracklet: tracklet,
+                    k: settings.k, refine: Boolean(form.refine && form.refine.checked) };
   const filters = readFilters(form, settings.colour_min_probability);
   if (Object.keys(filters).length) message.filters = filters;
   if (current !== null) floor = current + 1;

@@ -1,14 +1,21 @@
-"""Create the demo admin and investigator, and a demo gallery and camera; safe to re-run."""
+"""Create the demo admin and investigator, a demo gallery and camera, and a demo case the investigator
+leads; safe to re-run."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from webapp.accounts.services import user_create_with_role
 from webapp.cameras.models import Camera, Gallery
+from webapp.cases.models import Case
+from webapp.cases.services import case_create
+
+DEMO_CASE = "DEMO-1"
 
 
 class Command(BaseCommand):
@@ -18,7 +25,7 @@ class Command(BaseCommand):
         admin_pw = os.environ.get("DEMO_ADMIN_PASSWORD", "longview-admin")
         inv_pw = os.environ.get("DEMO_INVESTIGATOR_PASSWORD", "longview-investigator")
         user_create_with_role(username="admin", password=admin_pw, role="admin")
-        user_create_with_role(username="investigator", password=inv_pw, role="investigator")
+        investigator = user_create_with_role(username="investigator", password=inv_pw, role="investigator")
         gallery, _ = Gallery.objects.get_or_create(
             name="Town centre", defaults={"description": "Street cameras around the square"}
         )
@@ -26,5 +33,11 @@ class Command(BaseCommand):
             name="Square north",
             defaults={"location": "North side of the square", "gallery": gallery, "description": "Demo camera"},
         )
+        if not Case.objects.filter(reference=DEMO_CASE).exists():
+            case_create(
+                user=investigator, title="Demo: the town square", reference=DEMO_CASE,
+                purpose="Demonstration of Longview on the demo street footage",
+                retention_until=timezone.localdate() + timedelta(days=365),
+            )
         self.stdout.write(f"demo admin:        admin / {admin_pw}")
         self.stdout.write(f"demo investigator: investigator / {inv_pw}")

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from webapp.cameras.models import Camera
+from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
 from webapp.videos import services
 from webapp.videos.models import Video
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--camera", required=True, help="camera name")
+        parser.add_argument("--case", required=True, help="reference of the case the footage goes into")
         parser.add_argument("--recorded-at", help="ISO time of the first frame (default: now)")
         parser.add_argument("--once", action="store_true", help="skip if a finished video of that name exists")
         parser.add_argument("--wait", action="store_true", help="wait for ingestion, showing progress")
@@ -36,9 +38,12 @@ class Command(BaseCommand):
         camera = Camera.objects.filter(name=opts["camera"]).first()
         if camera is None:
             raise CommandError(f"no camera named {opts['camera']!r}")
+        case = Case.objects.filter(reference=opts["case"]).first()
+        if case is None:
+            raise CommandError(f"no case with reference {opts['case']!r}")
         if opts["once"]:
             done = Video.objects.filter(
-                camera=camera, original_name=path.name, status=Video.Status.DONE
+                camera=camera, original_name=path.name, status=Video.Status.DONE, case_links__case=case
             ).first()
             if done is not None:
                 self.stdout.write(f"{path.name} is already ingested (video {done.pk})")
@@ -47,7 +52,8 @@ class Command(BaseCommand):
         if timezone.is_naive(recorded_at):
             recorded_at = timezone.make_aware(recorded_at)
         video = services.video_upload_create(
-            user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=recorded_at
+            user=None, camera=camera, filename=path.name, size_bytes=path.stat().st_size, recorded_at=recorded_at,
+            case=case,
         )
         shutil.copyfile(path, video.file_path)
         Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)

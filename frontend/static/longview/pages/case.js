@@ -1,4 +1,4 @@
-// The footage page: chunked uploads and the live ingest status of every row.
+// A case page: chunked uploads into the case and the live ingest status of each of its videos.
 import { renderStatus, renderStoredStatus } from "../lib/cards.js";
 import { api, el } from "../lib/dom.js";
 import { watchIngest } from "../lib/events.js";
@@ -63,6 +63,7 @@ if (form) {
     try {
       const recorded = new Date(form.recorded_at.value).toISOString();
       let video = await api("POST", "/api/videos/", JSON.stringify({
+        case: Number(document.getElementById("case-page").dataset.case),
         camera: Number(form.camera.value), recorded_at: recorded, filename: file.name, size: file.size,
       }), { "Content-Type": "application/json" });
       addRow(video);

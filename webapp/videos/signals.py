@@ -1,0 +1,9 @@
+"""Signals of the footage app: others react to footage going, without the footage app importing them."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent after a video's deletion commits, with ``video_id`` and ``camera_ids`` (the cameras its
+# people were seen by): the search index drops them from its shards and snapshots at once.
+video_deleted = Signal()
