@@ -83,7 +83,7 @@ def export_onnx(runner: GraphRunner, config: MoveNetConfig, dest: Path, width: i
         "max_people": config.max_people,
         "opset": _OPSET,
     }
-    os.replace(tmp, dest)
+    tmp.replace(dest)
     dest.with_suffix(".json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return dest
 

@@ -188,8 +188,8 @@ def score_lane(first: np.ndarray, second: np.ndarray, labels: FreeLabels) -> dic
 
 def _summary(ranks: np.ndarray, sizes: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> dict[str, float]:
     return {
-        "queries": int(len(ranks)),
-        "negative_pairs": int(len(neg)),
+        "queries": len(ranks),
+        "negative_pairs": len(neg),
         "rank1": round(100.0 * float(np.mean(ranks == 1)), 2) if len(ranks) else float("nan"),
         "mAP": round(100.0 * float(np.mean(1.0 / ranks)), 2) if len(ranks) else float("nan"),
         "chance_rank1": round(100.0 * float(np.mean(1.0 / sizes)), 2) if len(sizes) else float("nan"),

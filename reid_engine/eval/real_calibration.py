@@ -106,14 +106,14 @@ def calibrate_on_footage(
         a, b = fit_platt(s_fit, y_fit)
         p = 1.0 / (1.0 + np.exp(-(a * s_test + b)))
         folds.append({
-            "fit_pairs": int(len(s_fit)), "test_pairs": int(len(s_test)), "slope": a, "intercept": b,
+            "fit_pairs": len(s_fit), "test_pairs": len(s_test), "slope": a, "intercept": b,
             "ece_before": expected_calibration_error(np.clip(s_test, 0, 1), y_test),
             "ece_after": expected_calibration_error(p, y_test),
         })
     s_all, y_all = stretch_pairs(tracks, crop_vectors, per_stretch=per_stretch, gap_s=gap_s, seed=seed)
     a, b = fit_platt(s_all, y_all)
     calibration = ScoreCalibration(
-        embedder, a, b, int(len(s_all)), fitted_on,
+        embedder, a, b, len(s_all), fitted_on,
         ece_before=max(f["ece_before"] for f in folds), ece_after=max(f["ece_after"] for f in folds),
     )
     return FootageCalibration(calibration, tuple(folds))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from reid_engine.eval.real import FootageTrack
@@ -18,7 +20,7 @@ def test_stretches_are_separated_by_the_gap() -> None:
     times = np.arange(12) * 0.5  # 0 .. 5.5 s
     runs = stretches(times, per_stretch=3, gap_s=1.0)
     assert [r.tolist() for r in runs] == [[0, 1, 2], [4, 5, 6], [8, 9, 10]]
-    for a, b in zip(runs, runs[1:], strict=False):
+    for a, b in itertools.pairwise(runs):
         assert times[b[0]] - times[a[-1]] >= 1.0
 
 
