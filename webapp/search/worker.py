@@ -37,6 +37,10 @@ def search_run(*, search_id: int, reply_channel: str) -> None:
     def push(event: Event) -> None:
         push_to_channel(reply_channel, event)
 
+    if params.filters.case is None:
+        # Searches rank one case's footage; a record without one (older than cases) never runs.
+        search_fail(record, push, "this search names no case")
+        return
     tracklet = None
     if params.tracklet is not None:
         tracklet = Tracklet.objects.filter(pk=params.tracklet).first()
@@ -63,6 +67,9 @@ def search_photo_run(*, search_id: int) -> None:
         def push(event: Event) -> None:
             push_to_group(group, event)
 
+        if params.filters.case is None:
+            search_fail(record, push, "this search names no case")
+            return
         try:
             embedded = photo_embeddings(params.photo)
         except NoPersonFoundError:

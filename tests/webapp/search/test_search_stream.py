@@ -156,6 +156,20 @@ def test_a_search_whose_person_was_deleted_fails_with_a_reason(world: World, inv
     assert record.status == "failed"
 
 
+def test_a_stored_search_that_names_no_case_fails_instead_of_ranking_all_footage(
+    world: World, investigator: User
+) -> None:
+    channel = new_channel()
+    record = _start(user=investigator, tracklet_id=world.tracklets["A"][0].pk, k=5, reply_channel=channel)
+    # As a record written before cases existed would be.
+    params = dict(record.params)
+    params["filters"] = {k: v for k, v in params["filters"].items() if k != "case"}
+    SearchRecord.objects.filter(pk=record.pk).update(params=params, case=None)
+    search_run(search_id=record.pk, reply_channel=channel)
+    messages = drain(channel)
+    assert [(m["type"], m.get("reason")) for m in messages] == [("search.failed", "this search names no case")]
+
+
 def test_a_fresh_worker_process_loads_every_shard_before_its_first_search(world: World) -> None:
     assert index.index_loaded_shards() == []
     search_warm()
