@@ -75,7 +75,7 @@ class Worker:
 
     def start(self) -> None:
         self.starts += 1
-        out = open(self.log, "ab")
+        out = self.log.open("ab")
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "webapp", "worker", "-n", f"kill{self.starts}@%h", "-Q", "ingest",
              "--concurrency", "1", "--pool", "prefork", "--without-mingle", "--without-gossip", "--loglevel", "INFO"],
@@ -127,7 +127,7 @@ def kill_stack(tmp_path: Path, data_dir: Path) -> Iterator[tuple[Stack, Worker]]
     try:
         procs.append(subprocess.Popen(
             ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=open(logs / "redis.log", "wb"), stderr=subprocess.STDOUT))
+            stdout=(logs / "redis.log").open("wb"), stderr=subprocess.STDOUT))
         _wait_for(lambda: socket.create_connection(("127.0.0.1", redis_port), 0.5).close() is None,
                   "redis", 10, procs[0], logs / "redis.log")
         py = str(VENV_BIN / "python")
@@ -135,7 +135,7 @@ def kill_stack(tmp_path: Path, data_dir: Path) -> Iterator[tuple[Stack, Worker]]
         subprocess.run([py, "manage.py", "seed_demo"], cwd=REPO, env=env, check=True, capture_output=True)
         procs.append(subprocess.Popen(
             [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(web_port), "webapp.asgi:application"],
-            cwd=REPO, env=env, stdout=open(logs / "web.log", "wb"), stderr=subprocess.STDOUT))
+            cwd=REPO, env=env, stdout=(logs / "web.log").open("wb"), stderr=subprocess.STDOUT))
         url = f"http://127.0.0.1:{web_port}"
         _wait_for(lambda: urllib.request.urlopen(url + "/healthz", timeout=1).status == 200,
                   "daphne", 60, procs[1], logs / "web.log")

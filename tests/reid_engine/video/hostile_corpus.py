@@ -147,7 +147,7 @@ def build_corpus(root: Path, sentinel: Path, seed: int = 2026) -> list[Hostile]:
         add("hls-binary-tail", f"#EXTM3U\n#EXTINF:2,\n{target}\n".encode() + bytes(64), ".mp4")
     add("concat-protocol-name", bases["mp4"], ".mp4")
     # A name FFmpeg would read as a protocol if it were passed on as given, not as an absolute path.
-    os.rename(files[-1].path, uploads / "concat:x.mp4|subfile,,start,0,end,0,,:x.mp4")
+    files[-1].path.rename(uploads / "concat:x.mp4|subfile,,start,0,end,0,,:x.mp4")
     files[-1] = Hostile(uploads / "concat:x.mp4|subfile,,start,0,end,0,,:x.mp4", "protocol-name")
 
     # Not video at all.
