@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from webapp.accounts import lockout
+from webapp.audit.ledger import audit_verify
+from webapp.audit.models import AuditEntry
 from webapp.core.security import HEADERS
 from webapp.core.throttles import EndpointRateThrottle
 
@@ -149,6 +151,11 @@ def test_failed_logins_lock_the_username_out_and_say_so_once(investigator: User,
         basic = Client(REMOTE_ADDR="203.0.113.9").get("/api/videos/", HTTP_AUTHORIZATION="Basic aXZ5OnB3LWl2eS0xMjM=")
         assert basic.status_code in (401, 403)
         assert [(e["username"], e["address"]) for e in events] == [("ivy", "203.0.113.9")]
+        # The audit ledger says so once, next to each failed attempt.
+        locked = AuditEntry.objects.filter(action="login.locked")
+        assert [(e.client_address, e.details["username"]) for e in locked] == [("203.0.113.9", "ivy")]
+        assert AuditEntry.objects.filter(action="login.failed", client_address="203.0.113.9").count() >= 3
+        assert audit_verify().ok
         # Another address is not locked out by this one's guesses.
         other = Client(REMOTE_ADDR="198.51.100.4")
         assert other.post("/accounts/login/", {"username": "ivy", "password": "pw-ivy-123"}).status_code == 302

@@ -18,6 +18,7 @@ class Action(models.TextChoices):
     LOGIN = "login", "login"
     LOGOUT = "logout", "logout"
     LOGIN_FAILED = "login.failed", "failed login"
+    LOGIN_LOCKED = "login.locked", "locked out after failed logins"
     CASE_CREATE = "case.create", "case created"
     CASE_UPDATE = "case.update", "case changed"
     CASE_STATUS = "case.status", "case status changed"

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from webapp.accounts.lockout import login_locked_out
 from webapp.audit.ledger import audit_record, client_address_of
 from webapp.audit.models import Action
 
@@ -29,4 +30,12 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
         action=Action.LOGIN_FAILED,
         client_address=client_address_of(request),
         details={"username": str(credentials.get("username", ""))[:150]},
+    )
+
+
+@receiver(login_locked_out)
+def _locked_out(sender: Any, username: str, address: str, failures: int, **kwargs: Any) -> None:
+    audit_record(
+        action=Action.LOGIN_LOCKED, client_address=address,
+        details={"username": str(username)[:150], "failures": int(failures)},
     )
