@@ -60,7 +60,7 @@ print(json.dumps({
     ),
     "stray_files": sorted(p.name for p in index_dir.glob(".*")),
     "snapshots": {p.name: sorted(int(i) for i in load_snapshot(p).ids()) for p in index_dir.glob("*.faiss")},
-    "db_ids": {"tracklets": sorted(pk for pk, *_ in rows),
+    "db_ids": {"appearance": sorted(pk for pk, *_ in rows),
                "identity": sorted(pk for pk, _, _, ident in rows if ident is not None)},
 }))
 """
@@ -197,11 +197,11 @@ def test_ingest_worker_killed_at_random_moments_loses_and_duplicates_nothing(
     assert state["orphan_thumbs"] == []
     assert state["stray_files"] == []
     # Each lane's shards together hold exactly the database's rows, each row in one shard.
-    for prefix, lane in (("tracklets-", "tracklets"), ("identity-", "identity")):
+    for prefix, lane in (("appearance-", "appearance"), ("identity-", "identity")):
         shards = [ids for name, ids in state["snapshots"].items() if name.startswith(prefix)]
         held = sorted(i for ids in shards for i in ids)
         assert held == state["db_ids"][lane], lane
-    assert any(name.startswith("tracklets-") for name in state["snapshots"])
+    assert any(name.startswith("appearance-") for name in state["snapshots"])
     log = (stack.logs / "worker.log").read_text()
     print(f"worker kills: {len(killed)} ({killed.count('worker')} whole worker), {len(videos) + 1} videos done once,"  # noqa: T201
           f" {worker.starts} worker starts, requeued at start: {log.count('requeued')}")

@@ -33,7 +33,7 @@ def _store_people(n: int) -> set[int]:
             Tracklet(
                 video=video, camera=camera, track_id=i + 1, start_s=float(i), end_s=i + 2.0,
                 start_time=recorded + timedelta(seconds=i), end_time=recorded + timedelta(seconds=i + 2),
-                num_frames=2, embedding=(v / np.linalg.norm(v)).astype(np.float32).tobytes(), embedder="test",
+                num_frames=2, appearance_embedding=(v / np.linalg.norm(v)).astype(np.float32).tobytes(), appearance_embedder="test",
             )
         )
     Tracklet.objects.bulk_create(rows)
@@ -43,7 +43,7 @@ def _store_people(n: int) -> set[int]:
 
 
 def _loaded_ids() -> set[int]:
-    shard = index._shards["same_outfit"].shard(index.DEFAULT_SHARD)
+    shard = index._shards["appearance"].shard(index.DEFAULT_SHARD)
     assert shard.index is not None
     return {int(i) for i in shard.index.ids()}
 
@@ -52,7 +52,7 @@ def test_every_flipped_or_truncated_snapshot_is_detected_and_rebuilt_from_the_da
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     ids = _store_people(60)
-    path = Path(settings.INDEX_DIR) / "tracklets-default.faiss"
+    path = Path(settings.INDEX_DIR) / "appearance-default.faiss"
     good = path.read_bytes()
     rng = random.Random(4)
     detected = 0

@@ -14,4 +14,4 @@ def ingest_video(video_id: int) -> None:
 
 
 # A starting ingest worker requeues what a killed one left unfinished (see the module).
-from webapp.videos import recovery  # noqa: E402,F401
+from webapp.ingest import recovery  # noqa: E402,F401

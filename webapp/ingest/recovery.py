@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 def videos_requeue_stranded() -> list[int]:
     """Queue ingestion again for every video that is queued or being processed; returns their ids."""
+    from webapp.ingest.tasks import ingest_video
     from webapp.videos.models import Video
-    from webapp.videos.tasks import ingest_video
 
     ids = list(
         Video.objects.filter(status__in=[Video.Status.QUEUED, Video.Status.PROCESSING])
