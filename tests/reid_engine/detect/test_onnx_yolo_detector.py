@@ -1,90 +1,22 @@
-"""ONNX YOLO detectors of both output layouts, on tiny models built here whose output is known."""
+"""ONNX YOLO detectors of both output layouts, on tiny models whose output is known (see tiny_yolo)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from reid_engine.config import config_from_dict
 from reid_engine.detect import DetectorConfig, OnnxYoloConfig, OnnxYoloDetector, build_detector
 from reid_engine.detect.onnx_yolo import decode_yolo, letterbox
 from reid_engine.errors import ConfigError, ResourceMissingError
-from reid_engine.types import Detections, Frame
+from reid_engine.types import Frame
+from tests.reid_engine.detect.tiny_yolo import BAG, INPUT, PERSON, candidate_arrays, write_yolo_model
 
-INPUT = 128  # the models' square input size
-PERSON, BAG = 0, 1
-# Candidates in network input pixels: (cx, cy, w, h), best class, its score.
-CANDIDATES = [
-    ((64.0, 64.0, 20.0, 40.0), PERSON, 0.9),  # a person
-    ((66.0, 65.0, 20.0, 40.0), PERSON, 0.8),  # the same person again, for NMS to remove
-    ((100.0, 60.0, 16.0, 30.0), BAG, 0.95),  # not a person
-    ((20.0, 70.0, 16.0, 30.0), PERSON, 0.05),  # too unsure
-    ((120.0, 40.0, 30.0, 40.0), PERSON, 0.7),  # a person cut by the right edge
-    ((float("nan"), 40.0, 30.0, 40.0), PERSON, 0.6),  # a broken candidate
-]
-# Empty candidates after those, so that (as in real models) there are more candidates than
-# values per candidate and the layout can be told from the output shape.
-FILLERS = 10
-
-
-def candidate_arrays() -> tuple[np.ndarray, np.ndarray]:
-    boxes = np.zeros((len(CANDIDATES) + FILLERS, 4), dtype=np.float32)
-    boxes[: len(CANDIDATES)] = [c[0] for c in CANDIDATES]
-    classes = np.zeros((len(boxes), 2), dtype=np.float32)
-    classes[: len(CANDIDATES)] = 0.01
-    for i, (_, cls, score) in enumerate(CANDIDATES):
-        classes[i, cls] = score
-    return boxes, classes
-
-
-def write_yolo_model(path: Path, layout: str, *, size: int | str = INPUT, opset: int = 13) -> Path:
-    """A model that ignores its input except for one factor: the brightest red in the image.
-
-    Class scores (yolov8) or objectness (yolov5) are multiplied by the maximum of the input's first
-    channel, so a pure red frame, read as RGB and scaled to [0, 1], gives exactly the scores above,
-    and a blue one gives none.
-    """
-    boxes, classes = candidate_arrays()
-    n = len(boxes)
-    red = [
-        helper.make_node("Gather", ["images", "channel0"], ["red"], axis=1),
-        helper.make_node("ReduceMax", ["red"], ["redmax"], keepdims=0),
-    ]
-    if layout == "yolov8":
-        consts = {"boxes": boxes.T[None], "classes": classes.T[None]}
-        nodes = [
-            helper.make_node("Mul", ["classes", "redmax"], ["scaled"]),
-            helper.make_node("Concat", ["boxes", "scaled"], ["output0"], axis=1),
-        ]
-        out_shape = [1, 4 + classes.shape[1], n]
-    else:
-        objectness = np.ones((1, n, 1), dtype=np.float32)
-        # Split each score into objectness x class probability, as YOLOv5 heads do.
-        consts = {"boxes": boxes[None], "objectness": objectness * 0.5, "classes": (classes * 2.0)[None]}
-        nodes = [
-            helper.make_node("Mul", ["objectness", "redmax"], ["scaled"]),
-            helper.make_node("Concat", ["boxes", "scaled", "classes"], ["output0"], axis=2),
-        ]
-        out_shape = [1, n, 5 + classes.shape[1]]
-    initializers = [numpy_helper.from_array(v, name=k) for k, v in consts.items()]
-    initializers.append(numpy_helper.from_array(np.asarray(0, dtype=np.int64), name="channel0"))
-    graph = helper.make_graph(
-        red + nodes,
-        f"tiny-{layout}",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, out_shape)],
-        initializer=initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
+CheckDetections = Callable[..., None]  # the ``check_detections`` fixture
 
 
 def red_frame(width: int, height: int, index: int = 0) -> Frame:
@@ -103,28 +35,6 @@ def build(path: Path, **kw: Any) -> OnnxYoloDetector:
 @pytest.fixture(scope="module", params=["yolov5", "yolov8"])
 def model_path(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_yolo_model(tmp_path_factory.mktemp("onnx") / f"{request.param}.onnx", request.param)
-
-
-def assert_valid_detections(dets: Detections, frame: Frame) -> None:
-    height, width = frame.image.shape[:2]
-    n = len(dets)
-    assert dets.frame_index == frame.index
-    assert dets.boxes_xyxy.dtype == np.float32
-    assert dets.boxes_xyxy.shape == (n, 4)
-    assert dets.scores.dtype == np.float32
-    assert dets.scores.shape == (n,)
-    assert dets.keypoints is None
-    assert np.isfinite(dets.boxes_xyxy).all()
-    assert np.isfinite(dets.scores).all()
-    assert ((dets.scores >= 0) & (dets.scores <= 1)).all()
-    b = dets.boxes_xyxy
-    assert (b[:, 0] >= 0).all()
-    assert (b[:, 1] >= 0).all()
-    assert (b[:, 2] <= width).all()
-    assert (b[:, 3] <= height).all()
-    assert (b[:, 2] > b[:, 0]).all()
-    assert (b[:, 3] > b[:, 1]).all()
-    assert (np.diff(dets.scores) <= 0).all()
 
 
 def test_decode_reads_yolov8_columns_as_candidates() -> None:
@@ -176,11 +86,13 @@ def test_letterbox_centres_the_frame_and_maps_boxes_back() -> None:
     np.testing.assert_allclose(fit.to_frame(np.array([[0.0, 16.0, 64.0, 48.0]])), [[0.0, 0.0, 200.0, 100.0]])
 
 
-def test_detector_keeps_confident_people_after_nms_in_frame_pixels(model_path: Path) -> None:
+def test_detector_keeps_confident_people_after_nms_in_frame_pixels(
+    model_path: Path, check_detections: CheckDetections
+) -> None:
     # 256 x 128 into 128 x 128: scale 0.5, 32 px of padding above and below.
     frame = red_frame(256, 128, index=7)
     dets = build(model_path, layout=model_path.stem).detect([frame])[0]
-    assert_valid_detections(dets, frame)
+    check_detections(dets, frame, keypoints=False)
     np.testing.assert_allclose(dets.scores, [0.9, 0.7], rtol=1e-5)
     np.testing.assert_allclose(dets.boxes_xyxy[0], [108.0, 24.0, 148.0, 104.0], atol=1e-3)
     # The cut candidate (105..135 in input pixels, 210..270 in the frame) is clipped to the frame.
@@ -216,22 +128,6 @@ def test_thresholds_come_from_the_config(model_path: Path) -> None:
     np.testing.assert_allclose(no_nms.scores, [0.9, 0.8, 0.7], rtol=1e-5)
     bags = build(model_path, layout=model_path.stem, person_class=BAG).detect([frame])[0]
     np.testing.assert_allclose(bags.scores, [0.95], rtol=1e-5)
-
-
-def test_detector_contract(model_path: Path) -> None:
-    detector = build(model_path, layout=model_path.stem)
-    frames = [red_frame(256, 128, 0), red_frame(90, 200, 1), red_frame(640, 360, 2)]
-    first = detector.detect(frames)
-    assert len(first) == len(frames)
-    for dets, frame in zip(first, frames, strict=True):
-        assert_valid_detections(dets, frame)
-    for a, b in zip(first, detector.detect(frames), strict=True):
-        np.testing.assert_array_equal(a.boxes_xyxy, b.boxes_xyxy)
-        np.testing.assert_array_equal(a.scores, b.scores)
-    assert detector.detect([]) == []
-    assert detector.name.startswith(f"onnx-yolo-{model_path.stem}-")
-    with pytest.raises(ValueError, match="uint8"):
-        detector.detect([Frame(index=0, pts_s=0.0, image=np.zeros((64, 64), dtype=np.uint8))])
 
 
 def test_a_relative_model_path_starts_from_the_data_folder(tmp_path: Path) -> None:
