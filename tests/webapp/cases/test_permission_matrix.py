@@ -310,7 +310,7 @@ def build_world(settings: Any) -> World:
         vector /= np.linalg.norm(vector)
         tracklet = Tracklet.objects.create(
             video=video, camera=camera, track_id=1, start_s=0, end_s=2, start_time=base,
-            end_time=base + dt.timedelta(seconds=2), num_frames=4, embedding=vector.tobytes(), embedder="test")
+            end_time=base + dt.timedelta(seconds=2), num_frames=4, appearance_embedding=vector.tobytes(), appearance_embedder="test")
         tracklet.thumbnail_path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.zeros((8, 4, 3), np.uint8)).save(tracklet.thumbnail_path, format="JPEG")
         searches[which] = SearchRecord.objects.create(user=lead_b, case=case, query_description="x",

@@ -22,6 +22,7 @@ from webapp.audit.ledger import audit_verify
 from webapp.audit.models import AuditEntry
 from webapp.cases.models import Case, CaseMember, CaseVideo
 from webapp.cases.services import case_create, case_member_add, case_video_add
+from webapp.ingest.services import video_ingest_run
 from webapp.search.models import SearchRecord
 from webapp.search.serializers import search_query_from
 from webapp.search.services import search_now
@@ -46,7 +47,7 @@ def _ingested(camera: Any, path: Path, case: Case, user: Any) -> Video:
     Video.objects.filter(pk=video.pk).update(upload_offset=video.size_bytes)
     video.refresh_from_db()
     services.video_upload_complete(video=video)
-    services.video_ingest_run(video_id=video.pk)
+    video_ingest_run(video_id=video.pk)
     video.refresh_from_db()
     assert video.status == "done", video.error
     assert video.tracklets.exists()
@@ -93,7 +94,7 @@ def test_deleting_a_case_and_then_retention_leave_zero_rows_files_and_index_entr
     assert only_a.proxy_path in files_before
     assert any(str(only_a.storage_key) in str(p) for p in files_before)  # thumbnails
     assert _index_ids() == a_people | shared_people
-    assert _lanes_indexed() == {"tracklets", "identity"}
+    assert _lanes_indexed() == {"appearance", "identity"}
 
     # The lead deletes case A: footage only A held goes; the shared footage stays with case B.
     with django_capture_on_commit_callbacks(execute=True):
