@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "webapp.videos",
     "webapp.tracklets",
     "webapp.search",
+    "webapp.subjects",
     "webapp.ingest",
     "webapp.pages",
 ]

@@ -26,6 +26,9 @@ class Video(models.Model):
     # Stored under a generated name, never the client's, outside the static web root.
     storage_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     size_bytes = models.BigIntegerField()
+    # The sha256 of the uploaded file as received, set when the upload completes (evidence packages
+    # name the source footage by it).
+    sha256 = models.CharField(max_length=64, blank=True)
     upload_offset = models.BigIntegerField(default=0)
     recorded_at = models.DateTimeField(help_text="wall-clock time of the first frame")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADING)
