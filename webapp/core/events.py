@@ -29,6 +29,12 @@ def photo_searches_group(user_id: int) -> str:
     return f"photo-searches-{user_id}"
 
 
+def subject_group(subject_id: int) -> str:
+    """The websocket group that receives a subject's changes (decisions, exports) for every member
+    of its case with the subject's page open."""
+    return f"subject-{subject_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """A message to browsers; subclasses name their ``type`` and declare their fields."""
@@ -131,6 +137,31 @@ class SearchFailed(Event):
     type: ClassVar[str] = "search.failed"
     search: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectChanged(Event):
+    """A sighting of a subject was confirmed, rejected or undone (``decision`` None), by ``by``."""
+
+    type: ClassVar[str] = "subject.sighting"
+    subject: int
+    tracklet: int
+    decision: str | None
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress(Event):
+    """An evidence export moved on: ``status`` queued/running/done/failed, ``percent`` 0–100."""
+
+    type: ClassVar[str] = "export.progress"
+    export: int
+    subject: int
+    status: str
+    stage: str
+    percent: float
+    error: str
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
