@@ -170,6 +170,7 @@ CELERY_TASK_ROUTES = {
     "videos.ingest": {"queue": "ingest"},
     "search.run": {"queue": "search"},
     "search.photo": {"queue": "search"},
+    "subjects.search": {"queue": "search"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
 # Cases past their retention date are deleted once a day (``celery beat``; also

@@ -14,6 +14,7 @@ from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
+from webapp.subjects.views import SubjectViewSet
 from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
@@ -23,6 +24,7 @@ router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
 router.register("videos", VideoViewSet, basename="video")
 router.register("tracklets", TrackletViewSet, basename="tracklet")
+router.register("subjects", SubjectViewSet, basename="subject")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
