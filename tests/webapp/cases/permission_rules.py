@@ -73,6 +73,8 @@ def _subject(w: World, c: str) -> str:
 
 
 SUBJECT_RULES: dict[tuple[str, str], Rule] = {
+    ("subject-page", "get"): Rule(Kind.CASE_PAGE, request=lambda w, c: (
+        f"/subjects/{w.extra['subject_' + c].pk}/", None, {})),
     ("subject-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/subjects/")),
     ("subject-list", "post"): Rule(Kind.API_CASE, ok=201, capability="confirm", request=lambda w, c: (
         "/api/subjects/", {"case": w.cases[c].pk, "label": "new", "tracklet": w.tracklets[c].pk}, {})),
