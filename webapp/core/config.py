@@ -37,6 +37,8 @@ class LongviewConfig:
         search_refine: the keys of the engine's ``RefineConfig`` for a search's second pass, checked
             by that class when the first search is refined (importing it here would load FAISS
             into every process at start-up).
+        subject_query: the keys of the engine's ``SubjectQueryConfig`` for searches with a
+            subject's sightings, checked by that class at the first such search (same reason).
     """
 
     max_upload_bytes: int = 8 * 1024**3
@@ -51,6 +53,7 @@ class LongviewConfig:
     search_k: int = 48
     colour_min_probability: float = 0.5
     search_refine: dict[str, Any] = field(default_factory=dict)
+    subject_query: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "upload_chunk_bytes", "engine_threads", "search_batch", "search_k"):
@@ -72,6 +75,7 @@ class LongviewConfig:
             "SEARCH_K": self.search_k,
             "COLOUR_MIN_PROBABILITY": self.colour_min_probability,
             "SEARCH_REFINE": dict(self.search_refine),
+            "SUBJECT_QUERY": dict(self.subject_query),
         }
 
 

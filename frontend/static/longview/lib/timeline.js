@@ -22,18 +22,26 @@ export function drawTimeline(box, detail) {
   const span = Math.max(t1 - t0, 1000);
   const pos = (iso) => (100 * (Date.parse(iso) - t0)) / span;
   const flags = detail.flags || {};
+  // Sightings that overlap on one camera go into stacked sub-rows, so every one stays clickable.
+  const trackPx = Math.max((box.clientWidth || 900) - 180, 200);
+  const minPct = (100 * 38) / trackPx;
   const rows = detail.timeline.cameras.map((camera) => {
     const track = el("div", { class: "tl-track" });
+    const laneEnds = [];
     sightings.filter((s) => s.camera_id === camera.id).forEach((s) => {
-      const left = pos(s.start_time), width = Math.max(pos(s.end_time) - left, 0.4);
+      const left = Math.min(pos(s.start_time), 99), width = Math.max(pos(s.end_time) - left, 0.4);
+      let lane = laneEnds.findIndex((end) => end <= left);
+      if (lane < 0) { lane = laneEnds.length; laneEnds.push(0); }
+      laneEnds[lane] = left + Math.max(width, minPct) + 0.2;
       const flag = flags[s.tracklet];
       const item = el("button", {
         type: "button", class: "play tl-item" + (flag ? " flagged" : ""), "data-tracklet": String(s.tracklet),
-        style: "left:" + Math.min(left, 99).toFixed(3) + "%;width:" + width.toFixed(3) + "%",
+        style: "left:" + left.toFixed(3) + "%;width:" + width.toFixed(3) + "%;top:" + (4 + 52 * lane) + "px",
         title: camera.name + " · " + when(s.start_time) + "–" + when(s.end_time).slice(11) + (flag ? " · ⚠ " + flag.reason : ""),
       }, [el("img", { src: s.thumbnail_url, alt: "sighting on " + camera.name, loading: "lazy" })]);
       track.appendChild(item);
     });
+    track.style.height = (8 + 52 * Math.max(laneEnds.length, 1)) + "px";
     return el("div", { class: "tl-row", "data-camera": String(camera.id) }, [el("span", { class: "tl-name", text: camera.name }), track]);
   });
   const gaps = el("div", { class: "tl-gaps" }, detail.timeline.gaps.map((g, i) => {
