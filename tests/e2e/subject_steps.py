@@ -62,8 +62,8 @@ def follow_a_subject(*, browser: Any, stack: Stack, cpage: Any, case_id: int, tr
         card.and_(cpage.locator(f"[data-decision='{decision}']")).wait_for()
 
     # Erin's page follows without a reload.
-    epage.wait_for_function("document.getElementById('sighting-count').textContent === '3'"
-                            " && document.getElementById('rejected-count').textContent === '1'")
+    epage.wait_for_selector("#sighting-count:text-is('3')")
+    epage.wait_for_selector("#rejected-count:text-is('1')", state="attached")
     epage.wait_for_selector("#subject-status:has-text('carol')")
 
     # The subject's page: outfits, the timeline with every confirmed sighting, the map.

@@ -36,9 +36,10 @@ export function drawTimeline(box, detail) {
       const flag = flags[s.tracklet];
       const item = el("button", {
         type: "button", class: "play tl-item" + (flag ? " flagged" : ""), "data-tracklet": String(s.tracklet),
-        style: "left:" + left.toFixed(3) + "%;width:" + width.toFixed(3) + "%;top:" + (4 + 52 * lane) + "px",
         title: camera.name + " · " + when(s.start_time) + "–" + when(s.end_time).slice(11) + (flag ? " · ⚠ " + flag.reason : ""),
       }, [el("img", { src: s.thumbnail_url, alt: "sighting on " + camera.name, loading: "lazy" })]);
+      // Positions go through the CSSOM: the content security policy refuses style attributes.
+      Object.assign(item.style, { left: left.toFixed(3) + "%", width: width.toFixed(3) + "%", top: (4 + 52 * lane) + "px" });
       track.appendChild(item);
     });
     track.style.height = (8 + 52 * Math.max(laneEnds.length, 1)) + "px";
@@ -48,7 +49,9 @@ export function drawTimeline(box, detail) {
     const before = sightings[i], after = sightings[i + 1];
     const mid = (pos(before.end_time) + pos(after.start_time)) / 2;
     const text = g.seconds < 0 ? "overlap " + fmtDuration(g.seconds) : "gap " + fmtDuration(g.seconds);
-    return el("small", { class: "tl-gap" + (g.seconds < 0 ? " overlap" : ""), style: "left:" + mid.toFixed(3) + "%", text });
+    const label = el("small", { class: "tl-gap" + (g.seconds < 0 ? " overlap" : ""), text });
+    label.style.left = mid.toFixed(3) + "%";
+    return label;
   }));
   const axis = el("div", { class: "tl-axis" }, [
     el("small", { text: when(detail.timeline.start) }),
