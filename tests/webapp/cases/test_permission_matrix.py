@@ -30,6 +30,7 @@ from webapp.cameras.models import Camera, Gallery
 from webapp.cases.models import Case, CaseMember, CaseVideo
 from webapp.pages.consumers import EventsConsumer
 from webapp.search.models import SearchRecord
+from webapp.subjects.models import EvidenceExport, Sighting, Subject
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 
@@ -107,6 +108,21 @@ def _search_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
 
 def _photo_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     return "/api/search/image/", {"case": w.cases[c].pk, "justification": "matrix", "image": _png()}, {}
+
+
+def _export_world(w: World, c: str) -> EvidenceExport:
+    """A subject of case ``c`` with a confirmed sighting, and a finished export of it (made once per
+    world, outside the request's rolled-back transaction)."""
+    key = f"export_{c}"
+    if key not in w.extra:
+        subject = Subject.objects.create(case=w.cases[c], label="matrix", origin=Subject.Origin.PERSON)
+        Sighting.objects.create(subject=subject, tracklet=w.tracklets[c], decision=Sighting.Decision.CONFIRMED,
+                                decided_at=timezone.now())
+        export = EvidenceExport.objects.create(subject=subject, status=EvidenceExport.Status.DONE, sha256="0" * 64)
+        export.file_path.parent.mkdir(parents=True, exist_ok=True)
+        export.file_path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+        w.extra[key] = export
+    return w.extra[key]
 
 
 def _upload_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
@@ -195,6 +211,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("search-image", "post"): Rule(Kind.API_CASE, ok=202, capability="search", request=_photo_body, fmt="multipart"),
     ("search-detail", "get"): Rule(Kind.API_CASE,
                                    request=lambda w, c: (f"/api/search/{w.searches[c].pk}/", None, {})),
+    # Evidence packages are case content: a lead (or an admin member) exports and downloads; every
+    # member follows an export; an admin outside the case gets 404.
+    ("subject-exports", "post"): Rule(Kind.API_CASE, ok=202, capability="export", request=lambda w, c: (
+        f"/api/subjects/{_export_world(w, c).subject_id}/exports/", {"redact": True}, {})),
+    ("export-detail", "get"): Rule(Kind.API_CASE, request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/", None, {})),
+    ("export-download", "get"): Rule(Kind.API_CASE, capability="export", request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/download", None, {})),
     ("admin:*", "get"): Rule(Kind.ADMIN_SITE, request=_p("/admin/")),
 }
 
