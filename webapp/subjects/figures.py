@@ -34,8 +34,8 @@ class PlanView:
     points: dict[str, tuple[float, float]]
 
 
-def _fmt(at: datetime) -> str:
-    return at.strftime("%H:%M:%S")
+def _fmt(at: datetime, *, tenths: bool = False) -> str:
+    return at.strftime("%H:%M:%S") + (f".{at.microsecond // 100000}" if tenths else "")
 
 
 def timeline_svg(marks: Sequence[Mark], *, width: int = 760) -> str:
@@ -66,7 +66,8 @@ def timeline_svg(marks: Sequence[Mark], *, width: int = 760) -> str:
         tx = label_w + plot_w * (k + 0.5) / 5
         at = datetime.fromtimestamp(tick, tz=first.tzinfo)
         parts.append(f'<line x1="{tx:.1f}" y1="{top - 6}" x2="{tx:.1f}" y2="{height - 4}" class="grid"/>'
-                     f'<text x="{tx:.1f}" y="{top - 10}" text-anchor="middle" class="tick">{_fmt(at)}</text>')
+                     f'<text x="{tx:.1f}" y="{top - 10}" text-anchor="middle" class="tick">'
+                     f"{_fmt(at, tenths=span < 30)}</text>")
     for row, camera in enumerate(cameras):
         y = top + row * row_h
         parts.append(f'<text x="4" y="{y + 18}" class="cam">{escape(camera[:22])}</text>'
@@ -126,6 +127,8 @@ def coordinates_svg(points: dict[str, tuple[float, float]], marks: Sequence[Mark
     the route between the sightings in order and the extent written on the axes."""
     if not points:
         return ""
+    if len(points) == 1:
+        height = 160
     lats = [lat for lat, _ in points.values()]
     lons = [lon for _, lon in points.values()]
     squeeze = math.cos(math.radians(sum(lats) / len(lats)))

@@ -78,7 +78,7 @@ def orm_video(world: CaseWorld, *, file_from: Path | None = None) -> tuple[Video
     if file_from is not None:
         video.file_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file_from, video.file_path)
-    vector = np.ones(8, np.float32) / np.sqrt(8)
+    vector = np.full(8, 1 / np.sqrt(8), np.float32)
     boxes = [[i * 2, i * 0.2, 100.0, 100.0, 160.0, 260.0] for i in range(10)]
     tracklet = Tracklet.objects.create(
         video=video, camera=world.camera, track_id=1, start_s=0.0, end_s=1.8, start_time=RECORDED,

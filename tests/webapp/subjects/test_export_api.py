@@ -4,27 +4,36 @@ reason and leaves no file."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import zipfile
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
+from django.core.management import call_command
 
 from tests.webapp.subjects.exporting import (
     CaseWorld,
     case_with_lead,
     member,
+    members_of,
     orm_video,
     run_export,
     subject_of,
 )
 from webapp.accounts.services import user_create_with_role
 from webapp.audit.models import Action, AuditEntry
+from webapp.cameras.models import Camera, SitePlan
 from webapp.cases.models import Case
 from webapp.subjects import package
 from webapp.subjects.exports import export_run
 from webapp.subjects.models import EvidenceExport, Subject
+from webapp.tracklets.models import Tracklet
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +173,38 @@ def test_deleting_an_export_deletes_its_package(world: CaseWorld, subject: Subje
     export.file_path.write_bytes(b"zip")
     subject.delete()
     assert not export.file_path.exists()
+
+
+def test_the_report_maps_cameras_on_their_site_plan_and_lists_those_without_a_position(
+    world: CaseWorld, clip_factory: Callable[..., Path], django_capture_on_commit_callbacks: Any, tmp_path: Path,
+) -> None:
+    plan_image = np.full((300, 400, 3), 230, np.uint8)
+    _, png = cv2.imencode(".png", plan_image)
+    plan = SitePlan.objects.create(name="Ground floor", image_type="png", width_px=400, height_px=300)
+    plan.file_path.parent.mkdir(parents=True, exist_ok=True)
+    plan.file_path.write_bytes(png.tobytes())
+    Camera.objects.filter(pk=world.camera.pk).update(plan=plan, plan_x=0.25, plan_y=0.5)
+    clip = clip_factory(0.0, 3.0)
+    _, on_plan = orm_video(world, file_from=clip)
+    world.camera = Camera.objects.create(name="Back door")
+    _, nowhere = orm_video(world, file_from=clip)
+    Tracklet.objects.filter(pk=nowhere.pk).update(start_time=on_plan.start_time + dt.timedelta(seconds=30),
+                                                  end_time=on_plan.end_time + dt.timedelta(seconds=30))
+    subject = subject_of(world, [nowhere, on_plan])
+    export, _ = run_export(world.lead, subject, redact=False, capture=django_capture_on_commit_callbacks)
+    assert export.status == "done", export.error
+    members = members_of(export.file_path)
+    plan_file = f"plans/ground-floor-{plan.pk}.png"
+    assert members[plan_file] == png.tobytes()
+    assert plan_file in {f["path"] for f in json.loads(members["manifest.json"])["files"]}
+    report = members["report.html"].decode()
+    assert f'<image href="{plan_file}"' in report
+    assert "Site plan: Ground floor" in report
+    assert "No position: Back door." in report
+    # Sightings are numbered in time order, whatever order they were confirmed in.
+    assert sorted(n for n in members if n.endswith(".mp4"))[0].startswith("sightings/01-east-gate-")
+    copy = tmp_path / "package.zip"
+    copy.write_bytes(export.file_path.read_bytes())
+    out = StringIO()
+    call_command("verify_export", str(copy), stdout=out)
+    assert out.getvalue().startswith("evidence package intact")
