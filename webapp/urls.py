@@ -12,8 +12,10 @@ from rest_framework.routers import DefaultRouter
 from webapp.cameras.views import CameraViewSet, GalleryViewSet
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
+from webapp.pages import subjects as subject_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
+from webapp.subjects.views import SubjectViewSet
 from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
@@ -23,6 +25,7 @@ router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
 router.register("videos", VideoViewSet, basename="video")
 router.register("tracklets", TrackletViewSet, basename="tracklet")
+router.register("subjects", SubjectViewSet, basename="subject")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -34,6 +37,7 @@ urlpatterns = [
     path("cases/", case_pages.case_list, name="case-list"),
     path("cases/<int:pk>/", case_pages.case_page, name="case-page"),
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
+    path("subjects/<int:pk>/", subject_pages.subject_page, name="subject-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),
     path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),

@@ -39,6 +39,8 @@ class LongviewConfig:
             into every process at start-up).
         export_clip_padding_s: an evidence clip starts this many seconds before its sighting and
             ends this many after it (within the footage).
+        subject_query: the keys of the engine's ``SubjectQueryConfig`` for searches with a
+            subject's sightings, checked by that class at the first such search (same reason).
     """
 
     max_upload_bytes: int = 8 * 1024**3
@@ -54,6 +56,7 @@ class LongviewConfig:
     colour_min_probability: float = 0.5
     search_refine: dict[str, Any] = field(default_factory=dict)
     export_clip_padding_s: float = 3.0
+    subject_query: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "upload_chunk_bytes", "engine_threads", "search_batch", "search_k"):
@@ -78,6 +81,7 @@ class LongviewConfig:
             "COLOUR_MIN_PROBABILITY": self.colour_min_probability,
             "SEARCH_REFINE": dict(self.search_refine),
             "EXPORT_CLIP_PADDING_S": self.export_clip_padding_s,
+            "SUBJECT_QUERY": dict(self.subject_query),
         }
 
 
