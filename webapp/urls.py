@@ -50,6 +50,7 @@ urlpatterns = [
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/users/", UserListView.as_view(), name="users"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
+    path("api/", include("webapp.subjects.export_urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.webapp.cases.matrix_world import FOREIGN, OWN, World
+from webapp.subjects.models import EvidenceExport
 
 
 class Kind(Enum):
@@ -68,6 +69,19 @@ def _upload_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     return "/api/videos/", body, {}
 
 
+def _export_world(w: World, c: str) -> EvidenceExport:
+    """A finished export of the case's subject (made once per world, outside the request's
+    rolled-back transaction)."""
+    key = f"export_{c}"
+    if key not in w.extra:
+        export = EvidenceExport.objects.create(subject=w.extra["subject_" + c], status=EvidenceExport.Status.DONE,
+                                               sha256="0" * 64)
+        export.file_path.parent.mkdir(parents=True, exist_ok=True)
+        export.file_path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+        w.extra[key] = export
+    return w.extra[key]
+
+
 def _subject(w: World, c: str) -> str:
     return f"/api/subjects/{w.extra['subject_' + c].pk}/"
 
@@ -89,6 +103,14 @@ SUBJECT_RULES: dict[tuple[str, str], Rule] = {
         _subject(w, c) + f"sightings/{w.tracklets[c].pk}/", None, {})),
     ("subject-search", "post"): Rule(Kind.API_CASE, capability="search", request=lambda w, c: (
         _subject(w, c) + "search/", {"justification": "matrix", "k": 3}, {})),
+    # Evidence packages are case content: a lead (or an admin member) exports and downloads; every
+    # member follows an export; an admin outside the case gets 404.
+    ("subject-exports", "post"): Rule(Kind.API_CASE, ok=202, capability="export", request=lambda w, c: (
+        f"/api/subjects/{_export_world(w, c).subject_id}/exports/", {"redact": True}, {})),
+    ("export-detail", "get"): Rule(Kind.API_CASE, request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/", None, {})),
+    ("export-download", "get"): Rule(Kind.API_CASE, capability="export", request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/download", None, {})),
 }
 
 RULES: dict[tuple[str, str], Rule] = {
