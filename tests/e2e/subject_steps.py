@@ -5,10 +5,11 @@ package verifies (and fails once a byte in it changes)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import ADMIN, Stack, login
+from tests.e2e.conftest import ADMIN, REPO, VENV_BIN, Stack, login
 
 ERIN = ("erin", "e2e-erin-pass-1")
 
@@ -91,4 +92,23 @@ def follow_a_subject(*, browser: Any, stack: Stack, cpage: Any, case_id: int, tr
     for expected in ("subject.create", "sighting.confirm", "sighting.reject"):
         assert expected in actions, actions
     assert actions.count("sighting.confirm") == 3
+
+    # Evidence: Carol exports with everyone else blurred, follows it, downloads the zip; it
+    # verifies against its manifest and the ledger, and fails once a byte in it changes.
+    cpage.check("#export-form input[name=redact]")
+    cpage.click("#export-button")
+    link = cpage.locator("#exports li[data-status='done'] a.download").first
+    link.wait_for(timeout=240_000)
+    with cpage.expect_download() as download:
+        link.click()
+    package = tmp / "evidence.zip"
+    download.value.save_as(package)
+    verify = [str(VENV_BIN / "python"), "manage.py", "verify_export", str(package)]
+    checked = subprocess.run(verify, cwd=REPO, env=stack.env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    data = bytearray(package.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    package.write_bytes(bytes(data))
+    tampered = subprocess.run(verify, cwd=REPO, env=stack.env, capture_output=True, text=True)
+    assert tampered.returncode == 1, tampered.stdout + tampered.stderr
     erin.close()

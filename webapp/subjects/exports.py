@@ -17,7 +17,8 @@ from webapp.cases import access
 from webapp.cases.access import Capability
 from webapp.core.events import ExportProgress, push_to_group, subject_group
 from webapp.core.exceptions import DomainError
-from webapp.subjects.models import EvidenceExport, Sighting, Subject
+from webapp.subjects.models import EvidenceExport, Sighting
+from webapp.subjects.services import subject_for
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +31,6 @@ def _push(export: EvidenceExport) -> None:
         export=export.pk, subject=export.subject_id, status=export.status, stage=export.stage,
         percent=round(100 * export.progress, 1), error=export.error, sha256=export.sha256,
     ))
-
-
-def _subject_for(user: Any, subject_id: Any, capability: Capability) -> Subject:
-    """The subject if ``user`` may exercise ``capability`` on its case: 404 when it is not in one of
-    their cases (an admin's administration rights do not reach case content), 403 when their role
-    does not allow it."""
-    try:
-        pk = int(subject_id)
-    except (TypeError, ValueError):
-        raise DomainError("no such subject", status_code=404) from None
-    subject = access.scope_by_case(user, Subject.objects.filter(pk=pk)).select_related("case").first()
-    if subject is None:
-        raise DomainError("no such subject", status_code=404)
-    access.case_for(user, subject.case_id, capability)
-    return subject
 
 
 def _export_for(user: Any, export_id: Any, capability: Capability) -> EvidenceExport:
@@ -67,7 +53,7 @@ def export_start(*, user: Any, subject_id: Any, redact: bool, client_address: st
         DomainError: 404 when the subject is not in one of your cases, 403 when your role there
             does not allow exports (a lead's), 400 when the subject has no confirmed sightings.
     """
-    subject = _subject_for(user, subject_id, Capability.EXPORT)
+    subject = subject_for(user, subject_id, Capability.EXPORT)
     if not subject.sightings.filter(decision=Sighting.Decision.CONFIRMED).exists():
         raise DomainError("the subject has no confirmed sightings")
     export = EvidenceExport.objects.create(subject=subject, requested_by=user, redact=bool(redact), stage="queued")
