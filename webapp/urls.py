@@ -9,7 +9,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.cameras.views import (
+    CameraViewSet,
+    GalleryViewSet,
+    SitePlanImageView,
+    SitePlanViewSet,
+    WalkingTimeViewSet,
+)
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
 from webapp.pages import views as pages
@@ -21,6 +27,8 @@ router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
+router.register("plans", SitePlanViewSet, basename="plan")
+router.register("walking-times", WalkingTimeViewSet, basename="walking-time")
 router.register("videos", VideoViewSet, basename="video")
 router.register("tracklets", TrackletViewSet, basename="tracklet")
 
@@ -46,6 +54,7 @@ urlpatterns = [
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/users/", UserListView.as_view(), name="users"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
+    path("api/plans/<int:pk>/image", SitePlanImageView.as_view(), name="plan-image"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -26,7 +27,8 @@ from django.utils import timezone
 from PIL import Image
 
 from webapp.accounts.roles import ADMIN_GROUP, INVESTIGATOR_GROUP
-from webapp.cameras.models import Camera, Gallery
+from webapp.cameras.models import Camera, Gallery, WalkingTime
+from webapp.cameras.plans import plan_create
 from webapp.cases.models import Case, CaseMember, CaseVideo
 from webapp.pages.consumers import EventsConsumer
 from webapp.search.models import SearchRecord
@@ -101,6 +103,10 @@ def _png() -> io.BytesIO:
     return buf
 
 
+def _plan_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
+    return "/api/plans/", {"name": "New plan", "image": _png()}, {}
+
+
 def _search_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     return "/api/search/", {"case": w.cases[c].pk, "justification": "matrix", "tracklet": w.tracklets[c].pk, "k": 5}, {}
 
@@ -146,6 +152,27 @@ RULES: dict[tuple[str, str], Rule] = {
                                      request=lambda w, c: (f"/api/cameras/{w.camera.pk}/", {"location": "x"}, {})),
     ("camera-detail", "delete"): Rule(Kind.API_ADMIN, ok=204, request=lambda w, c: (
         f"/api/cameras/{w.extra['idle_camera'].pk}/", None, {})),
+    ("plan-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/plans/")),
+    ("plan-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=_plan_body, fmt="multipart"),
+    ("plan-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/plans/{w.extra['plan'].pk}/", {"width_m": 40}, {})),
+    ("plan-detail", "delete"): Rule(Kind.API_ADMIN, ok=204,
+                                    request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-image", "get"): Rule(Kind.API_ROLE,
+                                request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/image", None, {})),
+    ("walking-time-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/walking-times/")),
+    ("walking-time-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=lambda w, c: (
+        "/api/walking-times/", {"camera_a": w.camera.pk, "camera_b": w.extra["idle_camera"].pk, "seconds": 30}, {})),
+    ("walking-time-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
+    ("walking-time-detail", "put"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/",
+        {"camera_a": w.camera.pk, "camera_b": w.extra["far_camera"].pk, "seconds": 45}, {})),
+    ("walking-time-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", {"seconds": 50}, {})),
+    ("walking-time-detail", "delete"): Rule(Kind.API_ADMIN, ok=204, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
     ("gallery-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/galleries/")),
     ("gallery-list", "post"): Rule(Kind.API_ADMIN, ok=201,
                                    request=lambda w, c: ("/api/galleries/", {"name": "North"}, {})),
@@ -316,8 +343,12 @@ def build_world(settings: Any) -> World:
         searches[which] = SearchRecord.objects.create(user=lead_b, case=case, query_description="x",
                                                       params={"tracklet": tracklet.pk, "k": 5})
         videos[which], tracklets[which] = video, tracklet
+    far_camera = Camera.objects.create(name="Far")
+    plan = plan_create(name="Site", width_m=50.0, upload=SimpleUploadedFile("site.png", _png().getvalue()))
     extra = {"gallery": Gallery.objects.create(name="Spare"), "idle_camera": idle_camera,
-             "member_own": users["investigator"], "member_foreign": users["outsider"]}
+             "member_own": users["investigator"], "member_foreign": users["outsider"], "plan": plan,
+             "far_camera": far_camera, "walking": WalkingTime.objects.create(camera_a=camera, camera_b=far_camera,
+                                                                             seconds=60)}
     return World(users=users, cases=cases, videos=videos, tracklets=tracklets, searches=searches, camera=camera,
                  spare=_user("spare"), extra=extra)
 
