@@ -18,6 +18,7 @@ from webapp.cameras.views import (
 )
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
+from webapp.pages import sites as site_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
 from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
@@ -44,6 +45,7 @@ urlpatterns = [
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),
+    path("sites/", site_pages.sites_page, name="sites-page"),
     path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),
     path("media/videos/<int:pk>/review.mp4", video_proxy, name="video-proxy"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),

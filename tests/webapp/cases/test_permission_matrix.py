@@ -58,6 +58,7 @@ ADMIN_CAPS = {"manage", "close", "export", "delete"}
 class Kind(Enum):
     PUBLIC = "anyone, signed in or not"
     PAGE = "a page any signed-in user with a role sees"
+    ADMIN_PAGE = "a page for admins: others with a role are refused"
     CASE_PAGE = "a page of case content: members only"
     API_ROLE = "API for any active user with a role"
     API_ADMIN = "API writes for admins only"
@@ -152,6 +153,7 @@ RULES: dict[tuple[str, str], Rule] = {
                                      request=lambda w, c: (f"/api/cameras/{w.camera.pk}/", {"location": "x"}, {})),
     ("camera-detail", "delete"): Rule(Kind.API_ADMIN, ok=204, request=lambda w, c: (
         f"/api/cameras/{w.extra['idle_camera'].pk}/", None, {})),
+    ("sites-page", "get"): Rule(Kind.ADMIN_PAGE, request=_p("/sites/")),
     ("plan-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/plans/")),
     ("plan-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=_plan_body, fmt="multipart"),
     ("plan-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
@@ -275,6 +277,8 @@ def expected(rule: Rule, persona: str, case: str) -> int:
         return rule.ok
     if rule.kind is Kind.ADMIN_SITE:
         return 200 if persona in ADMINS else 302
+    if rule.kind is Kind.ADMIN_PAGE:
+        return 302 if not signed_in else rule.ok if persona in ADMINS else 403
     if rule.kind in (Kind.PAGE, Kind.CASE_PAGE):
         if not signed_in:
             return 302
