@@ -54,3 +54,18 @@ def test_anonymous_users_are_sent_to_log_in() -> None:
     response = Client().get("/sites/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_django_admin_shows_a_cameras_position_and_refuses_half_of_one(admin_user: User) -> None:
+    client = _signed_in(admin_user)
+    camera = Camera.objects.create(name="Gate")
+    page = client.get(f"/admin/cameras/camera/{camera.pk}/change/")
+    assert page.status_code == 200
+    for field in ("latitude", "longitude", "plan", "plan_x", "plan_y"):
+        assert f'name="{field}"' in page.content.decode()
+    assert client.get("/admin/cameras/siteplan/").status_code == 200
+    refused = client.post(f"/admin/cameras/camera/{camera.pk}/change/", {"name": "Gate", "latitude": "52.1"})
+    assert refused.status_code == 200  # the form again, with the reason
+    assert b"give latitude and longitude together" in refused.content
+    camera.refresh_from_db()
+    assert camera.latitude is None
