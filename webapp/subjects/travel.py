@@ -98,7 +98,9 @@ class WalkingTimes:
         speed_mps: float = 1.4,
         names: Mapping[int, str] | None = None,
     ) -> None:
-        """
+        """Walking times from the ``known`` seconds of camera pairs (in either order), the cameras'
+        ``places`` and ``speed_mps``; ``names`` are the cameras' names for messages.
+
         Raises:
             ValueError: a speed that is not a positive finite number, a negative or non-finite time,
                 or a time from a camera to itself.
