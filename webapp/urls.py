@@ -19,8 +19,10 @@ from webapp.cameras.views import (
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
 from webapp.pages import sites as site_pages
+from webapp.pages import subjects as subject_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
+from webapp.subjects.views import SubjectViewSet
 from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
 from webapp.videos.views import VideoViewSet
 
@@ -32,6 +34,7 @@ router.register("plans", SitePlanViewSet, basename="plan")
 router.register("walking-times", WalkingTimeViewSet, basename="walking-time")
 router.register("videos", VideoViewSet, basename="video")
 router.register("tracklets", TrackletViewSet, basename="tracklet")
+router.register("subjects", SubjectViewSet, basename="subject")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -43,6 +46,7 @@ urlpatterns = [
     path("cases/", case_pages.case_list, name="case-list"),
     path("cases/<int:pk>/", case_pages.case_page, name="case-page"),
     path("videos/<int:pk>/", pages.video_detail, name="video-page"),
+    path("subjects/<int:pk>/", subject_pages.subject_page, name="subject-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),
     path("sites/", site_pages.sites_page, name="sites-page"),
@@ -57,6 +61,7 @@ urlpatterns = [
     path("api/users/", UserListView.as_view(), name="users"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
     path("api/plans/<int:pk>/image", SitePlanImageView.as_view(), name="plan-image"),
+    path("api/", include("webapp.subjects.export_urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

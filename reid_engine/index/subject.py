@@ -34,14 +34,17 @@ class SubjectQueryConfig:
         rrf_k: the constant of reciprocal-rank fusion, ``Σ 1 / (rrf_k + rank)``.
         candidates: how many hits each outfit query asks the index for before fusion.
         negative_margin: a candidate is pushed down when its similarity to the nearest rejected
-            sighting exceeds that to the nearest confirmed one by more than this.
+            sighting exceeds that to the nearest confirmed one by more than this …
+        negative_floor: … and is at least this (a candidate unlike everyone judged is left alone:
+            being a little nearer a rejected stranger than the subject says nothing).
     """
 
     outfit_threshold: float = 0.7
-    fusion: FusionMethod = "rrf"
+    fusion: FusionMethod = "max"
     rrf_k: int = 60
     candidates: int = 200
     negative_margin: float = 0.0
+    negative_floor: float = 0.5
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.outfit_threshold <= 1.0:
@@ -121,7 +124,8 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], *, method: FusionMetho
 
 
 def push_down_negatives(ranked: Sequence[int], vectors: np.ndarray, positives: np.ndarray,
-                        negatives: np.ndarray, *, margin: float = 0.0) -> tuple[list[int], set[int]]:
+                        negatives: np.ndarray, *, margin: float = 0.0,
+                        floor: float = -1.0) -> tuple[list[int], set[int]]:
     """Move the candidates that look more like a rejected sighting than like any confirmed one below
     all the others, each part keeping its order.
 
@@ -131,6 +135,7 @@ def push_down_negatives(ranked: Sequence[int], vectors: np.ndarray, positives: n
         positives: float (P, D), the confirmed sightings' vectors in that lane (P may be 0).
         negatives: float (Q, D), the rejected sightings' vectors (Q may be 0: nothing moves).
         margin: how much nearer to a negative than to every positive a candidate must be.
+        floor: the least similarity to the nearest negative for a candidate to be moved.
 
     Returns:
         The new order, and the ids pushed down.
@@ -143,7 +148,7 @@ def push_down_negatives(ranked: Sequence[int], vectors: np.ndarray, positives: n
         near_positive = (x @ _normalised_rows(positives).T).max(axis=1)
     else:
         near_positive = np.full(len(ranked), -np.inf, dtype=np.float32)
-    demoted = near_negative > near_positive + margin
+    demoted = (near_negative > near_positive + margin) & (near_negative >= floor)
     kept = [int(i) for i, d in zip(ranked, demoted, strict=True) if not d]
     pushed = [int(i) for i, d in zip(ranked, demoted, strict=True) if d]
     return kept + pushed, set(pushed)

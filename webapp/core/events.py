@@ -140,6 +140,12 @@ class SearchFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectSubscribed(Event):
+    type: ClassVar[str] = "subject.subscribed"
+    subject: int
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectChanged(Event):
     """A sighting of a subject was confirmed, rejected or undone (``decision`` None), by ``by``."""
 

@@ -15,6 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 SCOPES = {
     ("search", "POST"): "search",
     ("search-image", "POST"): "photo_search",
+    ("subject-search", "POST"): "search",
     ("video-list", "POST"): "upload",
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -15,6 +15,7 @@ from webapp.cases.models import CaseRole
 from webapp.core.exceptions import DomainError
 from webapp.pages.context import SESSION_KEY
 from webapp.search.models import SearchRecord
+from webapp.subjects.models import Sighting, Subject
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 
@@ -47,6 +48,8 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "videos": videos.annotate(people=Count("tracklets"))[:500],
         "people_count": people,
         "searches": searches,
+        "subjects": Subject.objects.filter(case=case).select_related("created_by").annotate(
+            confirmed=Count("sightings", filter=Q(sightings__decision=Sighting.Decision.CONFIRMED))),
         "members": case.members.select_related("user"),
         "roles": CaseRole.values,
         "cameras": Camera.objects.all(),

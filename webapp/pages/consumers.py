@@ -3,7 +3,10 @@
 Client → server: ``{"type": "ingest.subscribe", "videos": [ids]}``,
 ``{"type": "search.start", "case": id, "justification": "…", "tracklet": id, "k": 48, "filters": {...}}`` (``k`` defaults to ``LONGVIEW["SEARCH_K"]``) (or, without a person,
 ``"attributes": [{"attribute", "value"}, …]`` instead of ``"tracklet"``), ``{"type": "search.subscribe"}``
-to receive the events of one's own photo searches (started with ``POST /api/search/image/``).
+to receive the events of one's own photo searches (started with ``POST /api/search/image/``),
+``{"type": "subject.subscribe", "subject": id}`` to receive a subject's changes (decisions by other
+members, export progress), ``{"type": "subject.search", "subject": id, "justification": "…", "k": 48,
+"filters": {...}}`` to search with a subject's confirmed sightings (hits stream as for a person).
 Server → client: the events of :mod:`webapp.core.events` (``error`` for a bad request).
 """
 
@@ -25,11 +28,15 @@ from webapp.core.events import (
     IngestSubscribed,
     SearchStarted,
     SearchSubscribed,
+    SubjectSubscribed,
     photo_searches_group,
+    subject_group,
     video_group,
 )
 from webapp.core.exceptions import DomainError
 from webapp.search.services import search_start
+from webapp.subjects.searches import subject_search_start
+from webapp.subjects.services import subject_for
 from webapp.videos.models import Video
 
 logger = logging.getLogger(__name__)
@@ -44,6 +51,8 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         "ingest.subscribe": "_subscribe",
         "search.start": "_search",
         "search.subscribe": "_subscribe_photo_searches",
+        "subject.subscribe": "_subscribe_subject",
+        "subject.search": "_subject_search",
     }
 
     async def connect(self) -> None:
@@ -121,6 +130,31 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             reply_channel=self.channel_name,
         )
         await self._send(SearchStarted(search=record.pk, tracklet=tracklet_id))
+
+    async def _subscribe_subject(self, content: dict[str, Any]) -> None:
+        subject_id = content.get("subject")
+        if not isinstance(subject_id, int) or isinstance(subject_id, bool):
+            raise DomainError("subject.subscribe needs an integer subject id")
+        # The same "no such subject" for another case's subject as for none at all.
+        await database_sync_to_async(subject_for)(self.scope["user"], subject_id)
+        group = subject_group(subject_id)
+        if group not in self.groups_joined:
+            if len(self.groups_joined) >= MAX_SUBSCRIPTIONS:
+                raise DomainError(f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection")
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.add(group)
+        await self._send(SubjectSubscribed(subject=subject_id))
+
+    async def _subject_search(self, content: dict[str, Any]) -> None:
+        request = {key: content[key] for key in ("justification", "k", "filters") if key in content}
+        record = await database_sync_to_async(subject_search_start)(
+            user=self.scope["user"],
+            subject_id=content.get("subject"),
+            data=request,
+            reply_channel=self.channel_name,
+            client_address=client_address_of(self.scope),
+        )
+        await self._send(SearchStarted(search=record.pk, tracklet=None))
 
     async def client_push(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])

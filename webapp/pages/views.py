@@ -23,12 +23,12 @@ from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, trackl
 from webapp.videos.models import Video
 
 
-def _require_role(request: HttpRequest) -> None:
+def require_role(request: HttpRequest) -> None:
     if not is_investigator(request.user):
         raise PermissionDenied("your account has no role yet; ask an admin")
 
 
-def _search_settings() -> dict[str, Any]:
+def search_settings() -> dict[str, Any]:
     """What a search page's script needs from the server: how many results to ask for, the
     probability a colour filter asks for, and the lanes' names."""
     return {
@@ -40,7 +40,7 @@ def _search_settings() -> dict[str, Any]:
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     """My open cases, with their footage; the way into each."""
-    _require_role(request)
+    require_role(request)
     cases = (
         access.member_cases(request.user)
         .filter(status=Case.Status.OPEN)
@@ -61,7 +61,7 @@ def _case_in_use(request: HttpRequest, video_id: int) -> Case:
 
 
 def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_role(request)
+    require_role(request)
     video = access.scope_videos(request.user, Video.objects.select_related("camera")).filter(pk=pk).first()
     if video is None:
         raise Http404("no such video")
@@ -73,7 +73,7 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def search_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_role(request)
+    require_role(request)
     tracklet = tracklets_visible_to(request.user).select_related("camera", "video").filter(pk=pk).first()
     if tracklet is None:
         raise Http404("no such person")
@@ -83,12 +83,12 @@ def search_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "longview/search.html",
-        {"query": tracklet_card(tracklet), "colours": COLOURS, "search_settings": _search_settings(), "case": case},
+        {"query": tracklet_card(tracklet), "colours": COLOURS, "search_settings": search_settings(), "case": case},
     )
 
 
 def describe_page(request: HttpRequest) -> HttpResponse:
-    _require_role(request)
+    require_role(request)
     if request.GET.get("case"):
         try:
             case = access.case_for(request.user, request.GET["case"], access.Capability.VIEW)
@@ -103,5 +103,5 @@ def describe_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "longview/search_describe.html",
-        {"colours": COLOURS, "search_settings": _search_settings(), "case": case},
+        {"colours": COLOURS, "search_settings": search_settings(), "case": case},
     )

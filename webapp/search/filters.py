@@ -127,6 +127,8 @@ class SearchQuery:
             the first ranking; a search by description has nothing to refine.
         justification: why the investigator runs this search (required by the API; written to
             the audit ledger). The case it runs in is ``filters.case``.
+        subject: a subject of the case searched with all its confirmed sightings (its lanes are
+            built by the subjects app), or None.
     """
 
     tracklet: int | None
@@ -136,10 +138,12 @@ class SearchQuery:
     photo: str | None = None
     refine: bool = False
     justification: str = ""
+    subject: int | None = None
 
     def __post_init__(self) -> None:
-        if sum((self.tracklet is not None, bool(self.attributes), self.photo is not None)) != 1:
-            raise ValueError("a search needs exactly one of a person, attributes to rank by, or a photo")
+        given = (self.tracklet is not None, bool(self.attributes), self.photo is not None, self.subject is not None)
+        if sum(given) != 1:
+            raise ValueError("a search needs exactly one of a person, attributes to rank by, a photo or a subject")
 
     def description(self) -> str:
         """The attribute conditions as a reader would write them: ``"upper_colour=red, lower_colour=black"``."""

@@ -7,7 +7,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -17,7 +17,7 @@ from reid_engine.config import config_from_dict
 from reid_engine.types import Hit
 from webapp.search.filters import SearchFilters, SearchQuery
 from webapp.search.lanes import ATTRIBUTE_LANE, LANES, Lane
-from webapp.search.selectors import attribute_ranking, search_plan
+from webapp.search.selectors import attribute_ranking, hit_cards, search_plan
 from webapp.tracklets.models import Tracklet
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 Ranker = Callable[[], list[Hit]]
 Refiner = Callable[[list[Hit]], list[Hit]]
+# Adds what a lane's ranking knows about its hits to their cards (lane wire name, cards) → cards.
+Decorator = Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +51,17 @@ class QueryVectors:
 
 @dataclass(frozen=True, slots=True)
 class SearchLanes:
-    """What a search runs: a ranker per lane (wire name, in streaming order) and, when the search
-    asked for one, a second pass per lane."""
+    """What a search runs: a ranker per lane (wire name, in streaming order), when the search
+    asked for one a second pass per lane, and what to add to the cards (after the ranker ran)."""
 
     rankers: dict[str, Ranker]
     refiners: dict[str, Refiner] = dataclasses.field(default_factory=dict)
+    decorate: Decorator | None = None
+
+    def cards(self, hits: list[Hit], lane: str) -> list[dict[str, Any]]:
+        """The result cards of a lane's hits, decorated."""
+        cards = hit_cards(hits, lane=lane)
+        return cards if self.decorate is None else self.decorate(lane, cards)
 
 
 def embedding_lanes(

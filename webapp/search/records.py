@@ -17,7 +17,7 @@ from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
 from webapp.search.models import SearchRecord
 from webapp.tracklets.models import Tracklet
 
-SearchKind = Literal["person", "attributes", "photo"]
+SearchKind = Literal["person", "attributes", "photo", "subject"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -32,6 +32,7 @@ class SearchParams:
         attributes: the description ranked by (``attributes``); empty otherwise.
         photo: the stored photo's generated name (``photo``), else None.
         refine: whether a second pass re-ranked each lane.
+        subject: the subject searched with its confirmed sightings (``subject``), else None.
     """
 
     kind: SearchKind
@@ -41,18 +42,19 @@ class SearchParams:
     attributes: tuple[AttributeCondition, ...] = ()
     photo: str | None = None
     refine: bool = False
+    subject: int | None = None
 
     @classmethod
     def of_query(cls, query: SearchQuery) -> SearchParams:
-        kind: SearchKind = "photo" if query.photo else "person" if query.tracklet is not None else "attributes"
         return cls(
-            kind=kind,
+            kind=query_kind(query),
             tracklet=query.tracklet,
             k=query.k,
             filters=query.filters,
             attributes=query.attributes,
             photo=query.photo,
             refine=query.refine,
+            subject=query.subject,
         )
 
     def query(self) -> SearchQuery:
@@ -63,6 +65,7 @@ class SearchParams:
             attributes=self.attributes,
             photo=self.photo,
             refine=self.refine,
+            subject=self.subject,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -77,6 +80,8 @@ class SearchParams:
             out["attributes"] = described(self.attributes)
         if self.kind == "photo":
             out["photo"] = self.photo
+        if self.kind == "subject":
+            out["subject"] = self.subject
         return out
 
     @classmethod
@@ -95,7 +100,16 @@ class SearchParams:
             ),
             photo=data.get("photo"),
             refine=bool(data.get("refine")),
+            subject=data.get("subject"),
         )
+
+
+def query_kind(query: SearchQuery) -> SearchKind:
+    if query.photo:
+        return "photo"
+    if query.subject is not None:
+        return "subject"
+    return "person" if query.tracklet is not None else "attributes"
 
 
 def described(conditions: tuple[AttributeCondition, ...]) -> list[dict[str, Any]]:
@@ -114,7 +128,7 @@ def record_create(
 ) -> SearchRecord:
     """Record a search as it starts, with its audit-ledger entry (both or neither are written);
     ``description`` says what was searched for when there is no tracklet or description to say it
-    (a photo)."""
+    (a photo, a subject)."""
     params = SearchParams.of_query(query).as_json()
     if tracklet is not None:
         description = (
@@ -127,7 +141,7 @@ def record_create(
         object_ids=[] if query.tracklet is None else [query.tracklet], justification=query.justification,
         client_address=client_address,
         details={"query": description[:255], "k": query.k, "filters": query.filters.as_params(),
-                 "kind": "photo" if query.photo else ("person" if query.tracklet else "attributes")},
+                 "kind": query_kind(query), **({"subject": query.subject} if query.subject else {})},
     )
     return SearchRecord.objects.create(
         user=user, case_id=query.filters.case, justification=query.justification, audit_entry=entry,

@@ -16,7 +16,6 @@ from webapp.core.events import Event, SearchDone, SearchFailed, SearchHits, Sear
 from webapp.search.models import SearchRecord
 from webapp.search.ranking import SearchLanes
 from webapp.search.records import record_fail, record_finish
-from webapp.search.selectors import hit_cards
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +67,14 @@ def search_stream(record: SearchRecord, push: Push, lanes: SearchLanes) -> None:
     try:
         for event in lanes_run(lanes):
             if isinstance(event, LaneRefined):
-                cards = hit_cards(event.hits, lane=event.lane)
+                cards = lanes.cards(event.hits, event.lane)
                 results[event.lane] = shown(event.hits, cards)
                 push(SearchRefined(search=record.pk, lane=event.lane, hits=cards))
                 continue
             results[event.lane] = []
             for start in range(0, len(event.hits), batch_size):
                 batch = event.hits[start : start + batch_size]
-                cards = hit_cards(batch, lane=event.lane)
+                cards = lanes.cards(batch, event.lane)
                 if not cards:
                     continue
                 results[event.lane].extend(shown(batch, cards))
@@ -109,7 +108,7 @@ def search_collect(record: SearchRecord, lanes: SearchLanes) -> dict[str, list[d
     results: dict[str, list[Hit]] = {}
     try:
         for event in lanes_run(lanes):
-            cards[event.lane] = hit_cards(event.hits, lane=event.lane)
+            cards[event.lane] = lanes.cards(event.hits, event.lane)
             results[event.lane] = shown(event.hits, cards[event.lane])
     except Exception:
         record_fail(record, "internal error while searching")

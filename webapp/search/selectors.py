@@ -163,6 +163,7 @@ def search_detail(*, search_id: int, user: Any) -> dict[str, Any] | None:
         "kind": params.kind,
         "query_description": record.query_description,
         "tracklet": params.tracklet,
+        "subject": params.subject,
         "k": params.k,
         "filters": params.filters.as_params(),
         "error": record.error,

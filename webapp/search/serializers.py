@@ -188,9 +188,10 @@ class SearchDetailSerializer(serializers.Serializer):
     justification = serializers.CharField(allow_blank=True)
     username = serializers.CharField(help_text="who ran it")
     status = serializers.ChoiceField(choices=["running", "done", "failed"])
-    kind = serializers.ChoiceField(choices=["person", "attributes", "photo"])
+    kind = serializers.ChoiceField(choices=["person", "attributes", "photo", "subject"])
     query_description = serializers.CharField()
     tracklet = serializers.IntegerField(allow_null=True)
+    subject = serializers.IntegerField(allow_null=True, help_text="the subject searched with its confirmed sightings")
     k = serializers.IntegerField()
     filters = serializers.DictField(help_text="the filters as applied")
     error = serializers.CharField(allow_blank=True, help_text="why the search failed")
@@ -258,6 +259,35 @@ def _filters_from(raw: Mapping[str, Any]) -> SearchFilters:
         time_from=raw.get("from"),
         time_to=raw.get("to"),
         attributes=tuple(AttributeCondition(**c) for c in raw.get("attributes", ())),
+    )
+
+
+class SubjectSearchRequestSerializer(_Strict):
+    justification = serializers.CharField(
+        max_length=2000, help_text="why this search is run (required; written to the case's audit ledger)"
+    )
+    k = serializers.IntegerField(
+        min_value=1, max_value=MAX_K, default=settings.LONGVIEW["SEARCH_K"], help_text="how many results per lane"
+    )
+    filters = SearchFiltersSerializer(required=False)
+
+
+def subject_search_query_from(data: Any, *, case: int, subject: int) -> SearchQuery:
+    """Validate a search with a subject's sightings (``{"justification", "k", "filters"}``); it runs in
+    the subject's ``case``.
+
+    Raises:
+        DomainError: 400 with the first problem as ``detail``.
+    """
+    if not isinstance(data, Mapping):
+        raise DomainError("a search request must be a JSON object")
+    serializer = SubjectSearchRequestSerializer(data=data)
+    if not serializer.is_valid():
+        raise DomainError(next(_messages(serializer.errors), "invalid search request"))
+    valid = serializer.validated_data
+    filters = dataclasses.replace(_filters_from(valid.get("filters") or {}), case=case)
+    return SearchQuery(
+        tracklet=None, subject=subject, k=valid["k"], filters=filters, justification=valid["justification"].strip()
     )
 
 

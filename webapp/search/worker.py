@@ -30,8 +30,9 @@ def search_run(*, search_id: int, reply_channel: str) -> None:
     if record is None or record.status != SearchRecord.Status.RUNNING:
         return
     params = record_params(record)
-    if params.kind == "photo":
-        # A photo needs the models: search_photo_run, on its own task, handles it.
+    if params.kind in ("photo", "subject"):
+        # A photo needs the models (search_photo_run, on its own task); a subject's lanes are built
+        # by the subjects app's task.
         return
 
     def push(event: Event) -> None:

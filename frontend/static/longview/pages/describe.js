@@ -1,6 +1,7 @@
 // Describe a person: search by garment colours (websocket) or by an uploaded photo (REST, then the
 // hits over the websocket).
 import { resultCard } from "../lib/cards.js";
+import { subjectDecisions } from "../lib/decide.js";
 import { api, pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
@@ -23,6 +24,12 @@ let current = null;    // id of the search on show, once known
 let waiting = false;   // a search was sent and its id is not known yet
 let early = [];        // photo-search events that arrived before the upload's reply
 let sentAt = null;
+const decisions = subjectDecisions({
+  bar: document.getElementById("subject-bar"),
+  status,
+  makeFrom: { label: "New subject from this search", ready: () => current !== null, body: (search) => ({ search }) },
+});
+const card = (h, lane, refined) => decisions.decorate(resultCard(h, lane, refined), h);
 
 // Photo searches report to every socket of this user that subscribed; ask once per connection,
 // and upload only once subscribed, or the first results could arrive before anyone listens.
@@ -53,11 +60,11 @@ function show(m) {
   const lane = lanes[m.lane];
   if (m.type === "search.hits" && lane) {
     if (section.dataset.firstHitsMs === undefined) section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
-    m.hits.forEach((h) => lane.grid.appendChild(resultCard(h, m.lane)));
+    m.hits.forEach((h) => lane.grid.appendChild(card(h, m.lane)));
     lane.count.textContent = lane.grid.children.length;
     status.textContent = "Receiving results…";
   } else if (m.type === "search.refined" && lane) {
-    lane.grid.replaceChildren(...m.hits.map((h) => resultCard(h, m.lane, true)));
+    lane.grid.replaceChildren(...m.hits.map((h) => card(h, m.lane, true)));
     lane.grid.dataset.refined = "1";
     lane.count.textContent = lane.grid.children.length;
     status.textContent = "Refining the ranking…";
@@ -78,6 +85,7 @@ function route(m) {
 events.on("search.started", (m) => {
   if (waiting && current === null && m.tracklet === null) {
     current = m.search;
+    decisions.setSearch(current);
     early.splice(0).filter((e) => e.search === current).forEach(show);
   }
 });
@@ -126,6 +134,7 @@ uploadButton.addEventListener("click", async () => {
   try {
     const started = await api("POST", "/api/search/image/", body);
     current = started.search;
+    decisions.setSearch(current);
     status.textContent = "Finding the person in the photo…";
     early.splice(0).filter((e) => e.search === current).forEach(show);
   } catch (err) {

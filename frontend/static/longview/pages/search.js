@@ -1,5 +1,6 @@
 // Where else is this person: ranked batches of both lanes arriving over the websocket.
 import { resultCard } from "../lib/cards.js";
+import { subjectDecisions } from "../lib/decide.js";
 import { pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
@@ -33,6 +34,12 @@ function counted() {
 }
 
 const why = justificationField(form);
+const decisions = subjectDecisions({
+  bar: document.getElementById("subject-bar"),
+  status,
+  makeFrom: { label: "New subject from this person", ready: () => true, body: () => ({ tracklet }) },
+});
+const card = (h, lane, refined) => decisions.decorate(resultCard(h, lane, refined), h);
 
 function run() {
   if (!why.value()) {
@@ -59,14 +66,14 @@ function run() {
 
 const ours = (m) => m.search >= floor && (current === null || m.search === current);
 events.on("search.started", (m) => {
-  if (m.tracklet === tracklet && m.search >= floor) current = m.search;
+  if (m.tracklet === tracklet && m.search >= floor) { current = m.search; decisions.setSearch(current); }
 });
 events.on("search.hits", (m) => {
   if (!ours(m) || !lanes[m.lane]) return;
   if (section.dataset.firstHitsMs === undefined) {
     section.dataset.firstHitsMs = (performance.now() - sentAt).toFixed(1);
   }
-  m.hits.forEach((h) => lanes[m.lane].grid.appendChild(resultCard(h, m.lane)));
+  m.hits.forEach((h) => lanes[m.lane].grid.appendChild(card(h, m.lane)));
   counted();
   status.textContent = "Receiving results…";
 });
@@ -74,7 +81,7 @@ events.on("search.hits", (m) => {
 events.on("search.refined", (m) => {
   if (!ours(m) || !lanes[m.lane]) return;
   const grid = lanes[m.lane].grid;
-  grid.replaceChildren(...m.hits.map((h) => resultCard(h, m.lane, true)));
+  grid.replaceChildren(...m.hits.map((h) => card(h, m.lane, true)));
   grid.dataset.refined = "1";
   counted();
   status.textContent = "Refining the ranking…";
