@@ -27,6 +27,7 @@ class Kind(Enum):
     API_CASE = "API on case content or administration, by case capability"
     API_CASE_DETAIL = "a case's details: members and admins"
     ADMIN_SITE = "the Django admin: staff only"
+    ADMIN_PAGE = "a page for admins: others with a role are refused"
 
 
 
@@ -61,6 +62,10 @@ def _search_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
 
 def _photo_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     return "/api/search/image/", {"case": w.cases[c].pk, "justification": "matrix", "image": _png()}, {}
+
+
+def _plan_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
+    return "/api/plans/", {"name": "New plan", "image": _png()}, {}
 
 
 def _upload_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
@@ -194,6 +199,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("search-detail", "get"): Rule(Kind.API_CASE,
                                    request=lambda w, c: (f"/api/search/{w.searches[c].pk}/", None, {})),
     ("admin:*", "get"): Rule(Kind.ADMIN_SITE, request=_p("/admin/")),
+    ("sites-page", "get"): Rule(Kind.ADMIN_PAGE, request=_p("/sites/")),
+    ("plan-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/plans/")),
+    ("plan-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=_plan_body, fmt="multipart"),
+    ("plan-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/plans/{w.extra['plan'].pk}/", {"width_m": 40}, {})),
+    ("plan-detail", "delete"): Rule(Kind.API_ADMIN, ok=204,
+                                    request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-image", "get"): Rule(Kind.API_ROLE,
+                                request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/image", None, {})),
+    ("walking-time-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/walking-times/")),
+    ("walking-time-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=lambda w, c: (
+        "/api/walking-times/", {"camera_a": w.camera.pk, "camera_b": w.extra["idle_camera"].pk, "seconds": 30}, {})),
+    ("walking-time-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
+    ("walking-time-detail", "put"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/",
+        {"camera_a": w.camera.pk, "camera_b": w.extra["far_camera"].pk, "seconds": 45}, {})),
+    ("walking-time-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", {"seconds": 50}, {})),
+    ("walking-time-detail", "delete"): Rule(Kind.API_ADMIN, ok=204, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
     **SUBJECT_RULES,
 }
 
