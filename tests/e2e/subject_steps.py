@@ -67,13 +67,18 @@ def follow_a_subject(*, browser: Any, stack: Stack, cpage: Any, case_id: int, tr
     epage.wait_for_selector("#rejected-count:text-is('1')", state="attached")
     epage.wait_for_selector("#subject-status:has-text('carol')")
 
-    # The subject's page: outfits, the timeline with every confirmed sighting, the map.
+    # An admin places the camera; the subject's page: outfits, the timeline with every confirmed
+    # sighting, the map by coordinates.
+    _, person = stack.api("GET", f"/api/tracklets/{tracklet_id}/", user=carol)
+    status, _ = stack.api("PATCH", f"/api/cameras/{person['camera_id']}/", {"latitude": 51.501, "longitude": -0.142},
+                          user=ADMIN)
+    assert status == 200
     cpage.click("#subject-open")
     cpage.wait_for_selector("#subject-page[data-loaded]")
     assert int(cpage.inner_text("#outfit-count")) >= 1
     assert sorted(_ids(cpage, "#timeline .tl-item")) == sorted([tracklet_id, hits[0], hits[1]])
     assert cpage.locator("#map svg g.camera.visited").count() >= 1
-    assert cpage.get_attribute("#map", "data-mode") in ("plan", "coordinates", "schematic")
+    assert cpage.get_attribute("#map", "data-mode") == "coordinates"
 
     # Search again with everything confirmed: no judged person comes back.
     cpage.fill("#subject-search input[name=justification]", "Follow the thief after the fountain")

@@ -7,7 +7,8 @@ from typing import Any
 
 from webapp.cameras.models import Camera
 from webapp.subjects.models import EvidenceExport, Sighting, Subject
-from webapp.subjects.search import subject_outfits
+from webapp.subjects.search import seen_of, subject_outfits, travel_note
+from webapp.subjects.travel import WalkingTimes, timeline_flags
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.selectors import tracklet_card
 
@@ -103,6 +104,15 @@ def export_summary(export: EvidenceExport) -> dict[str, Any]:
     }
 
 
+def sighting_flags(confirmed: list[Tracklet]) -> dict[int, dict[str, Any]]:
+    """Confirmed sightings that conflict with their neighbour in time (both of a pair), by tracklet."""
+    if len(confirmed) < 2:
+        return {}
+    walking = WalkingTimes.from_database({t.camera_id for t in confirmed})
+    seen = [seen_of(t.pk, t.camera_id, t.start_time, t.end_time) for t in confirmed]
+    return {pk: travel_note(flag) for pk, flag in timeline_flags(seen, walking).items()}
+
+
 def subject_detail(subject: Subject) -> dict[str, Any]:
     """A subject with its confirmed sightings (time order, with their outfit), its rejected ones,
     its outfits, its timeline and its map."""
@@ -122,5 +132,6 @@ def subject_detail(subject: Subject) -> dict[str, Any]:
         "outfits": [{"index": n, "sightings": group, "cover": group[0]} for n, group in enumerate(groups)],
         "timeline": subject_timeline(tracklets),
         "map": subject_map(subject, tracklets),
+        "flags": sighting_flags(tracklets),
         "exports": [export_summary(e) for e in subject.exports.select_related("requested_by")[:20]],
     }

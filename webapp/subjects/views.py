@@ -61,6 +61,7 @@ class SubjectDetailSerializer(SubjectSerializer):
     outfits = serializers.ListField(child=serializers.DictField(), help_text="clusters of the confirmed sightings")
     timeline = serializers.DictField()
     map = serializers.DictField()
+    flags = serializers.DictField(help_text="confirmed sightings that conflict with their neighbour in time, by tracklet")
     exports = serializers.ListField(child=serializers.DictField(), help_text="its evidence packages, newest first")
 
 
