@@ -43,7 +43,7 @@ from reid_engine.types import (
     Tracklet,
     Tracks,
 )
-from reid_engine.video import DecodeStats, VideoLimits, iter_frames, probe_video
+from reid_engine.video import DecodeStats, VideoLimits, iter_frames, probe_video, timing_warning
 from reid_engine.video.writer import ProxyWriter
 
 logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class Pipeline:
                 self._embed_crops((acc for _, acc in merged), self.identity_embedder, cache=run.identity)
         with clock("track"):
             embedded = self._finish_all(merged, run)
-        warnings = []
+        warnings = [note] if (note := timing_warning(info)) else []
         if decode.frames_skipped:
             warnings.append(f"{decode.frames_skipped} corrupt frames skipped")
         if decode.truncated:

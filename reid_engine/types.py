@@ -20,6 +20,10 @@ class VideoInfo:
         frame_count: frames the container declares, or an estimate from duration × fps.
         size_bytes: file size on disk.
         rotation: display rotation in degrees (0, 90, 180, 270) from the stream's metadata.
+        timestamps: where frame times come from: ``"container"`` (the file's own timestamps),
+            ``"stream_rate"`` (a raw elementary stream, which has none: counted at the frame rate its
+            bitstream declares) or ``"default_rate"`` (a raw stream that declares no rate either:
+            counted at the engine's default rate, so times and durations may be off).
     """
 
     container: str
@@ -31,6 +35,7 @@ class VideoInfo:
     frame_count: int
     size_bytes: int
     rotation: int = 0
+    timestamps: str = "container"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary."""
@@ -44,6 +49,7 @@ class VideoInfo:
             "frame_count": self.frame_count,
             "size_bytes": self.size_bytes,
             "rotation": self.rotation,
+            "timestamps": self.timestamps,
         }
 
 

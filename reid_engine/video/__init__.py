@@ -5,6 +5,14 @@ from __future__ import annotations
 from reid_engine.video._container import ALLOWED_DEMUXERS
 from reid_engine.video.decode import DecodeStats, iter_frames
 from reid_engine.video.limits import VideoLimits
-from reid_engine.video.probe import probe_video
+from reid_engine.video.probe import RAW_DEFAULT_FPS, probe_video, timing_warning
 
-__all__ = ["ALLOWED_DEMUXERS", "DecodeStats", "VideoLimits", "iter_frames", "probe_video"]
+__all__ = [
+    "ALLOWED_DEMUXERS",
+    "RAW_DEFAULT_FPS",
+    "DecodeStats",
+    "VideoLimits",
+    "iter_frames",
+    "probe_video",
+    "timing_warning",
+]

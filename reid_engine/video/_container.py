@@ -36,6 +36,9 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     "dhav",
 )
 
+# Raw elementary streams: no container, so no timestamps and no duration.
+RAW_DEMUXERS: tuple[str, ...] = ("h264", "hevc")
+
 _CONTAINER_OPTIONS: dict[str, str] = {
     "format_whitelist": ",".join(ALLOWED_DEMUXERS),
     # Belt and braces: even a whitelisted demuxer may only ever open plain local files.

@@ -126,7 +126,7 @@ def _sought(
         stream = video_stream(container)
         prepare_decoder(stream, limits, threaded=True)
         time_base, origin = stream.time_base, stream.start_time
-        if not time_base or origin is None:
+        if not time_base or origin is None or info.timestamps != "container":
             return
         target = origin + int(max(0.0, start_s - _PRE_ROLL_S) / time_base)
         container.seek(target, stream=stream, backward=True, any_frame=False)

@@ -184,7 +184,7 @@ def _frames(
     limits: VideoLimits,
     stats: DecodeStats,
 ) -> Iterator[Frame]:
-    clock = _Clock(stream, fps=info.fps)
+    clock = _Clock(stream, fps=info.fps, use_pts=info.timestamps == "container")
     step_s = None if sample_fps is None else 1.0 / sample_fps
     next_slot_s = 0.0
     quarter_turns = -(info.rotation // 90)  # np.rot90 turns counter-clockwise; info.rotation is clockwise
@@ -241,9 +241,9 @@ def _to_rgb(av_frame: VideoFrame, quarter_turns: int, limits: VideoLimits, stats
 class _Clock:
     """Turns frame timestamps into strictly increasing seconds from the start of the stream."""
 
-    def __init__(self, stream: VideoStream, *, fps: float) -> None:
+    def __init__(self, stream: VideoStream, *, fps: float, use_pts: bool = True) -> None:
         self.frame_s = 1.0 / fps
-        tb = stream.time_base
+        tb = stream.time_base if use_pts else None
         self._num, self._den = (tb.numerator, tb.denominator) if tb else (0, 0)
         self._start = stream.start_time
         self._last: float | None = None
@@ -256,7 +256,8 @@ class _Clock:
             # Integer product then one true division: exact to the float, unlike pts * float(time_base).
             t = (pts - self._start) * self._num / self._den
         else:
-            # Raw elementary streams carry no timestamps: count nominal frame intervals.
+            # Raw elementary streams carry no timestamps (any a parser makes up would follow the demuxer's
+            # default rate, not the probed one): count nominal frame intervals.
             t = 0.0 if self._last is None else self._last + self.frame_s
         if self._last is None:
             t = max(t, 0.0)

@@ -19,6 +19,7 @@ from av.video.stream import VideoStream
 from reid_engine.errors import VideoError
 from reid_engine.types import VideoInfo
 from reid_engine.video._container import (
+    RAW_DEMUXERS,
     check_dims,
     check_file,
     local_path,
@@ -38,6 +39,15 @@ _MAX_SANE_FPS = 1000.0
 _MAX_PROBE_ERRORS = 200
 # Share of the probe budget spent counting the packets of a stream that declares no duration.
 _COUNT_BUDGET_FRACTION = 0.25
+
+RAW_DEFAULT_FPS = 25.0
+"""The rate frame times of a raw H.264/H.265 stream are counted at when its bitstream declares none:
+FFmpeg's own default for raw streams, and the PAL rate most recorders outside North America use."""
+
+_CODEC_NAMES = {"h264": "H.264", "hevc": "H.265"}
+# Demuxers whose declared duration is too coarse to use: DHAV's comes from the recorder's clock in the
+# first and last frames, to the second (a 2 s export says 1 s). Their packets are counted instead.
+_COARSE_DURATION_DEMUXERS = ("dhav",)
 
 
 @dataclass(kw_only=True)
@@ -107,9 +117,18 @@ def _inspect(
         check_dims(codec.width, codec.height, limits)
     prepare_decoder(stream, limits, threaded=False)
 
-    declared_duration = _declared_duration_s(container, stream)
+    declared_duration = None if container.format.name in _COARSE_DURATION_DEMUXERS else _declared_duration_s(
+        container, stream
+    )
     declared_frames = stream.frames if stream.frames > 0 else None
-    fps = _declared_fps(stream, timestamps_known=declared_duration is not None)
+    timestamps = "container"
+    if container.format.name in RAW_DEMUXERS:
+        # No timestamps at all, and the demuxer's average rate is its default whatever the stream says:
+        # only the rate in the bitstream's own timing information (H.264/H.265 VUI) counts.
+        timestamps = "stream_rate"
+        fps = _sane_rate(codec.framerate)
+    else:
+        fps = _declared_fps(stream, timestamps_known=declared_duration is not None)
     need_scan = fps is None or (declared_duration is None and declared_frames is None)
 
     scan = _scan(container, stream, need_scan=need_scan, limits=limits, deadline=deadline)
@@ -123,6 +142,11 @@ def _inspect(
         raise VideoError(f"unsupported or corrupt video: no frame could be decoded{detail}")
     check_dims(first.width, first.height, limits)
 
+    if timestamps != "container" and fps is None:
+        # The decoder may read the timing information only with the first frame.
+        fps = _sane_rate(codec.framerate)
+        if fps is None:
+            fps, timestamps = RAW_DEFAULT_FPS, "default_rate"
     if fps is None:
         fps = _measured_fps(scan, first)
     if fps is None:
@@ -159,7 +183,25 @@ def _inspect(
         frame_count=frame_count,
         size_bytes=size_bytes,
         rotation=_rotation(stream, first),
+        timestamps=timestamps,
     )
+
+
+def timing_warning(info: VideoInfo) -> str | None:
+    """What the user should know about the frame times of a stream without timestamps, or None.
+
+    Every time the engine reports for such a stream (a person's span, a sighting's clip) is counted
+    from its first frame at ``info.fps``.
+    """
+    name = _CODEC_NAMES.get(info.codec, info.codec)
+    if info.timestamps == "stream_rate":
+        return f"raw {name} stream without timestamps: frame times counted at the {info.fps:g} fps the stream declares"
+    if info.timestamps == "default_rate":
+        return (
+            f"raw {name} stream without timestamps or a declared frame rate: frame times counted at a default "
+            f"{info.fps:g} fps, so times and the duration may be off"
+        )
+    return None
 
 
 def _declared_duration_s(container: InputContainer, stream: VideoStream) -> float | None:
