@@ -18,7 +18,21 @@ from django.core.exceptions import ImproperlyConfigured
 from reid_engine.config import load_config
 from reid_engine.errors import ConfigError
 
-VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".ts", ".mts")
+# The names video files go by, recorder exports included. A name only turns away what is plainly not
+# footage before any byte is sent; whether a file is accepted is decided by probing its content
+# (``reid_engine.video.probe_video``: the demuxer FFmpeg recognises must be on the engine's whitelist),
+# so a file under any of these names is read as whatever it really is.
+VIDEO_EXTENSIONS = (
+    ".mp4", ".m4v", ".mov", ".3gp",  # ISO media (H.264, H.265)
+    ".mkv", ".webm",  # Matroska
+    ".avi",
+    ".ts", ".mts", ".m2ts",  # MPEG transport stream
+    ".mpg", ".mpeg", ".ps", ".vob",  # MPEG program stream
+    ".flv",
+    ".asf", ".wmv",
+    ".dav",  # Dahua
+    ".264", ".h264", ".265", ".h265", ".hevc",  # raw elementary streams
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -28,7 +42,8 @@ class LongviewConfig:
     Attributes:
         max_upload_bytes: the largest video accepted.
         upload_chunk_bytes: the size of one chunk the browser sends.
-        allowed_video_extensions: file name endings accepted for upload.
+        allowed_video_extensions: file name endings an upload may have (lower case); the content
+            still has to probe as a supported video.
         engine_device: where the workers' models run (``"cpu"``, ``"cuda:0"``).
         engine_threads: torch threads per worker process.
         pipeline_config: a pipeline TOML file, or None for the shipped defaults.

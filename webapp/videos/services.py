@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reid_engine.errors import ReidEngineError
-from reid_engine.video import probe_video
+from reid_engine.video import probe_video, timing_warning
 from webapp.audit.ledger import audit_record
 from webapp.audit.models import Action
 from webapp.cameras.models import Camera
@@ -53,7 +53,11 @@ def video_upload_create(
     client_address: str = "",
 ) -> Video:
     """Open an upload into ``case``: check what can be checked before any byte arrives, then reserve
-    the file. (Footage in no case is reachable by nobody; only scripts and tests make it.)"""
+    the file. (Footage in no case is reachable by nobody; only scripts and tests make it.)
+
+    The name only turns away what is plainly not footage (``ALLOWED_VIDEO_EXTENSIONS``); the content
+    decides once it has arrived (:func:`video_upload_complete`), so a name may be any of the video ones.
+    """
     limits = settings.LONGVIEW
     ext = Path(filename).suffix.lower()
     if ext not in limits["ALLOWED_VIDEO_EXTENSIONS"]:
@@ -151,7 +155,10 @@ def file_sha256(path: Path) -> str:
 def video_upload_complete(*, video: Video) -> None:
     """Probe the complete file; refuse it with the reason, or queue it for ingestion.
 
-    The file's sha256 is taken first, as received: evidence packages name the source footage by it.
+    What the file is comes from its content, whatever it is called: the probe names the container
+    it found (``probe["container"]``). A raw stream's derived frame times are noted in ``warnings``
+    at once (the ingest repeats the note). The file's sha256 is taken as received: evidence packages
+    name the source footage by it.
     """
     try:
         info = probe_video(video.file_path)
@@ -161,9 +168,10 @@ def video_upload_complete(*, video: Video) -> None:
     video.sha256 = file_sha256(video.file_path)
     video.probe = info.as_dict()
     video.duration_s = info.duration_s
+    video.warnings = [note] if (note := timing_warning(info)) else []
     video.status = Video.Status.QUEUED
     video.stage = "queued"
-    video.save(update_fields=["sha256", "probe", "duration_s", "status", "stage"])
+    video.save(update_fields=["sha256", "probe", "duration_s", "warnings", "status", "stage"])
     video_ingest_start(video=video)
 
 
