@@ -1,4 +1,8 @@
+"""Cameras, galleries and site plans in the admin; cameras with footage are never deleted."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -6,12 +10,16 @@ from django.http import HttpRequest
 
 from webapp.cameras.models import Camera, Gallery, SitePlan
 from webapp.cameras.plans import plan_delete
+from webapp.cameras.services import camera_delete, camera_delete_refusal
+from webapp.core.admin import ServiceDeleteAdmin
 
 
 class CameraInline(admin.TabularInline):
     model = Camera
     extra = 0
     fields = ("name", "location")
+    # A camera is deleted on its own page, where a camera with footage is refused with the reason.
+    can_delete = False
 
 
 @admin.register(Gallery)
@@ -22,7 +30,7 @@ class GalleryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Camera)
-class CameraAdmin(admin.ModelAdmin):
+class CameraAdmin(ServiceDeleteAdmin):
     list_display = ("name", "location", "gallery", "latitude", "longitude", "plan", "created_at")
     list_filter = ("gallery", "plan")
     search_fields = ("name", "location")
@@ -34,6 +42,12 @@ class CameraAdmin(admin.ModelAdmin):
                            "width and height from the top left. The Sites page places cameras by clicking.",
         }),
     )
+
+    def delete_refusal(self, request: Any, obj: Camera) -> str | None:
+        return camera_delete_refusal(obj)
+
+    def delete_model(self, request: Any, obj: Camera) -> None:
+        camera_delete(obj)
 
 
 @admin.register(SitePlan)

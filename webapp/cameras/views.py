@@ -27,6 +27,7 @@ from webapp.cameras.serializers import (
     SitePlanSerializer,
     WalkingTimeSerializer,
 )
+from webapp.cameras.services import camera_delete
 from webapp.core.exceptions import DomainError
 from webapp.core.media import media_response
 
@@ -38,9 +39,18 @@ class GalleryViewSet(viewsets.ModelViewSet):
 
 
 class CameraViewSet(viewsets.ModelViewSet):
+    """Cameras; one that still has footage is not deleted (409 with the reason)."""
+
     queryset = Camera.objects.select_related("gallery")
     serializer_class = CameraSerializer
     permission_classes = [IsAdminOrReadOnly]
+
+    @extend_schema(responses={204: None, 409: DetailSerializer})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance: Camera) -> None:
+        camera_delete(instance)
 
 
 class SitePlanViewSet(

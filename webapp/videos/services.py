@@ -19,7 +19,9 @@ from reid_engine.video import probe_video, timing_warning
 from webapp.audit.ledger import audit_record
 from webapp.audit.models import Action
 from webapp.cameras.models import Camera
-from webapp.cases.models import Case
+from webapp.cases import access
+from webapp.cases.access import Capability
+from webapp.cases.models import Case, CaseVideo
 from webapp.cases.services import case_video_add, videos_held_only_by
 from webapp.core.exceptions import DomainError
 from webapp.videos.models import Video
@@ -203,17 +205,74 @@ def video_ingest_start(*, video: Video) -> None:
     transaction.on_commit(lambda: current_app.send_task(INGEST_TASK, args=[video.pk]))
 
 
+def video_delete_refusal(*, user: Any, video: Video) -> DomainError | None:
+    """Why ``user`` may not delete ``video``, or None when they may: the one rule the API, the admin
+    and the pages ask.
+
+    A user may delete footage when they may delete in every case holding it (its lead; an admin who
+    is a member). Footage also held by a case they are not in is refused with 409, so deleting it
+    never pulls it out from under another investigation.
+    """
+    holding = list(Case.objects.filter(video_links__video=video))
+    if not holding:
+        return DomainError("no such video", status_code=404)
+    for case in holding:
+        refusal = _case_refusal(user, case)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def videos_deletable_by(*, user: Any, videos: Any) -> set[int]:
+    """The ids of those of ``videos`` (a queryset, or ids) that ``user`` may delete, by the rule of
+    :func:`video_delete_refusal`, asked once per case rather than once per video."""
+    holders: dict[int, set[int]] = {}
+    for video_id, case_id in CaseVideo.objects.filter(video__in=videos).values_list("video_id", "case_id"):
+        holders.setdefault(video_id, set()).add(case_id)
+    cases = Case.objects.in_bulk({case_id for ids in holders.values() for case_id in ids})
+    allowed = {pk for pk, case in cases.items() if _case_refusal(user, case) is None}
+    return {video_id for video_id, ids in holders.items() if ids <= allowed}
+
+
+def _case_refusal(user: Any, case: Case) -> DomainError | None:
+    if access.role_in(user, case) is None:
+        return DomainError(
+            "this footage is also held by a case you are not a member of; ask its lead to remove it",
+            status_code=409,
+        )
+    try:
+        access.case_for(user, case.pk, Capability.DELETE)
+    except DomainError as exc:
+        return exc
+    return None
+
+
+def video_delete_as(*, user: Any, video: Video, client_address: str = "") -> None:
+    """Delete ``video`` on ``user``'s behalf (API, admin, pages), after :func:`video_delete_refusal`.
+
+    Raises:
+        DomainError: the refusal, when there is one; nothing is deleted then.
+    """
+    refusal = video_delete_refusal(user=user, video=video)
+    if refusal is not None:
+        raise refusal
+    video_delete(video=video, user=user, client_address=client_address)
+
+
 @transaction.atomic
 def video_delete(*, video: Video, user: Any = None, client_address: str = "") -> None:
-    """Delete a video with everything derived from it: file, thumbnails, tracklets, index entries.
+    """Delete a video with everything derived from it: file, review copy, thumbnails, tracklets,
+    index entries.
 
-    With ``user`` (a deletion someone asked for, not a case's), each case that held it gets a
-    ledger record; a case's own deletion records itself. Once the deletion commits, the
-    ``video_deleted`` signal lets the index drop the video's people from every shard at once.
+    The rows go first, in one transaction (the caller's, when there is one: a case's deletion); the
+    files only once it has committed, so a deletion that fails or is rolled back leaves the video
+    whole, never rows pointing at files already gone. With ``user`` (a deletion someone asked for,
+    not a case's), each case that held it gets a ledger record; a case's own deletion records
+    itself. Once the deletion commits, the ``video_deleted`` signal lets the index drop the video's
+    people from every shard at once.
     """
-    shutil.rmtree(video.thumbnail_dir, ignore_errors=True)
-    video.file_path.unlink(missing_ok=True)
-    video.proxy_path.unlink(missing_ok=True)
+    files = [video.file_path, video.proxy_path]
+    thumbnails = video.thumbnail_dir
     cameras = sorted(set(video.tracklets.values_list("camera_id", flat=True)) | {video.camera_id})
     if user is not None:
         people = video.tracklets.count()
@@ -223,6 +282,13 @@ def video_delete(*, video: Video, user: Any = None, client_address: str = "") ->
                          details={"name": video.original_name, "people_deleted": people})
     video_id = video.pk
     video.delete()
+
+    def remove_files() -> None:
+        shutil.rmtree(thumbnails, ignore_errors=True)
+        for path in files:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(remove_files)
     transaction.on_commit(lambda: video_deleted.send(sender=Video, video_id=video_id, camera_ids=cameras))
 
 
@@ -234,5 +300,3 @@ def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:
         report.videos_deleted.append(video.pk)
         video_delete(video=video)
     report.videos_kept.extend(keep_ids)
-
-

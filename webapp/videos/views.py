@@ -16,7 +16,6 @@ from rest_framework.response import Response
 from webapp.audit.ledger import client_address_of
 from webapp.cases import access
 from webapp.cases.access import Capability
-from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
 from webapp.videos import services
 from webapp.videos.models import Video
@@ -79,15 +78,7 @@ class VideoViewSet(
         return Response(VideoSerializer(video, context={"request": request}).data)
 
     def perform_destroy(self, instance: Video) -> None:
-        held_by = Case.objects.filter(video_links__video=instance)
-        for case in held_by:
-            if access.role_in(self.request.user, case) is None:
-                raise DomainError(
-                    "this footage is also held by a case you are not a member of; ask its lead to remove it",
-                    status_code=409,
-                )
-            access.case_for(self.request.user, case.pk, Capability.DELETE)
-        services.video_delete(video=instance, user=self.request.user, client_address=client_address_of(self.request))
+        services.video_delete_as(user=self.request.user, video=instance, client_address=client_address_of(self.request))
 
 
 def _require_in_some_case(user: Any, video: Video, capability: Capability) -> None:
