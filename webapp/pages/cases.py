@@ -18,6 +18,7 @@ from webapp.search.models import SearchRecord
 from webapp.subjects.models import Sighting, Subject
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
+from webapp.videos.services import videos_deletable_by
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -37,6 +38,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     request.session[SESSION_KEY] = case.pk
     caps = access.capabilities(request.user, case)
     videos = access.scope_videos(request.user, Video.objects.select_related("camera"), case=case)
+    shown = videos.annotate(people=Count("tracklets"))[:500]
     people = access.scope_tracklets(request.user, Tracklet.objects.all(), case=case).count()
     searches = SearchRecord.objects.filter(case=case).select_related("user")[:50]
     return render(request, "longview/case.html", {
@@ -45,7 +47,8 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "can_upload": Capability.UPLOAD in caps,
         "can_manage": Capability.MANAGE in caps,
         "can_close": Capability.CLOSE in caps,
-        "videos": videos.annotate(people=Count("tracklets"))[:500],
+        "videos": shown,
+        "deletable": videos_deletable_by(user=request.user, videos=[v.pk for v in shown]),
         "people_count": people,
         "searches": searches,
         "subjects": Subject.objects.filter(case=case).select_related("created_by").annotate(

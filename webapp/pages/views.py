@@ -21,6 +21,7 @@ from webapp.pages.context import SESSION_KEY, current_case
 from webapp.search.lanes import APPEARANCE, IDENTITY
 from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, tracklets_visible_to
 from webapp.videos.models import Video
+from webapp.videos.services import video_delete_refusal
 
 
 def require_role(request: HttpRequest) -> None:
@@ -69,7 +70,9 @@ def video_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit_record(action=Action.VIDEO_VIEW, user=request.user, case_id=case.pk, object_type="video",
                  object_ids=[video.pk], client_address=client_address_of(request))
     people = [tracklet_card(t) for t in tracklets_of_video(user=request.user, video_id=video.pk)]
-    return render(request, "longview/video.html", {"video": video, "people": people, "case": case})
+    can_delete = video_delete_refusal(user=request.user, video=video) is None
+    return render(request, "longview/video.html",
+                  {"video": video, "people": people, "case": case, "can_delete": can_delete})
 
 
 def search_page(request: HttpRequest, pk: int) -> HttpResponse:

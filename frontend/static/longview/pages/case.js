@@ -3,6 +3,7 @@ import { renderStatus, renderStoredStatus } from "../lib/cards.js";
 import { api, el } from "../lib/dom.js";
 import { watchIngest } from "../lib/events.js";
 import { startPage } from "../lib/page.js";
+import { wireVideoDeletes } from "../lib/video_delete.js";
 
 const events = startPage();
 const table = document.getElementById("videos");
@@ -21,6 +22,7 @@ watchIngest(events, (id, status, opts) => {
   renderStatus(row.querySelector(".status"), status, opts);
   if (opts.people !== undefined) row.querySelector(".people").textContent = opts.people;
 });
+wireVideoDeletes(table, (button) => button.closest("tr").remove());
 // People whose tracks have ended are stored (and searchable) before the whole video is done.
 events.on("ingest.people", (m) => {
   const row = rowOf(m.video);

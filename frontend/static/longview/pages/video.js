@@ -3,6 +3,7 @@ import { personCard, renderStatus, renderStoredStatus } from "../lib/cards.js";
 import { api, el, pageData } from "../lib/dom.js";
 import { watchIngest } from "../lib/events.js";
 import { startPage } from "../lib/page.js";
+import { wireVideoDeletes } from "../lib/video_delete.js";
 
 const events = startPage();
 const section = document.getElementById("video-page");
@@ -28,3 +29,4 @@ watchIngest(events, async (vid, status, opts) => {
   renderStatus(statusBox, status, opts);
   if (status === "done") showPeople(await api("GET", "/api/videos/" + id + "/tracklets/"), "Nobody was found in this video.");
 });
+wireVideoDeletes(section, (button) => { location.href = button.dataset.after; });
