@@ -46,7 +46,7 @@ export function drawTimeline(box, detail) {
     return el("div", { class: "tl-row", "data-camera": String(camera.id) }, [el("span", { class: "tl-name", text: camera.name }), track]);
   });
   // A gap's label sits between the two sightings; labels that would overlap the previous one are
-  // left out (their gaps are in each sighting's title and on the subject page's list).
+  // left out: the sightings' own times, in their titles, still tell those gaps.
   let lastLabel = -Infinity;
   const gaps = el("div", { class: "tl-gaps" }, detail.timeline.gaps.map((g, i) => {
     const before = sightings[i], after = sightings[i + 1];
