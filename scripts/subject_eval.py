@@ -50,10 +50,10 @@ logger = logging.getLogger("subject_eval")
 QUICK: dict[str, Any] = {"ids": 8, "outfits": 3, "cameras": 3, "per_visit": 2, "train_fraction": 0.1}
 # The tuning grid: one outfit for all sightings (-1), the product default (0.7), one outfit per
 # sighting (1.0); reciprocal-rank fusion at two constants and max fusion; negatives at
-# the default margin, a wider one and off (no cosine gap exceeds 2).
+# the default margin, a stricter one and off (no cosine gap exceeds 2).
 GRID_THRESHOLDS = (-1.0, 0.7, 1.0)
 GRID_FUSIONS = (("rrf", 60), ("rrf", 10), ("max", 60))
-GRID_MARGINS = (0.0, 0.1, 2.0)
+GRID_MARGINS = (-0.05, 0.0, 2.0)
 
 
 def stats(values: list[float]) -> dict[str, float]:
@@ -96,12 +96,12 @@ def summarise(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
 def seed_result(seed: int, spec: SubjectSetSpec, args: argparse.Namespace, embedders: Any,
                 subject: SubjectQueryConfig, investigator: InvestigatorConfig) -> dict[str, Any]:
     """The simulation on one seed's set, from its cache file when the same settings ran before."""
-    from reid_engine.eval.investigator import simulate
+    from reid_engine.eval.investigator import VERSION, simulate
     from reid_engine.eval.subject_data import ensure_set, set_features
 
     root = ensure_set(args.data, seed, spec)
     settings = {"subject": dataclasses.asdict(subject), "investigator": dataclasses.asdict(investigator),
-                "embedders": [e.name for e in embedders]}
+                "embedders": [e.name for e in embedders], "version": VERSION}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
     cache = root / "results" / f"{key}.json"
     if cache.exists():

@@ -14,7 +14,8 @@ that round, and each ranking is scored by :func:`reid_engine.eval.metrics.evalua
 clothes-changing protocol relative to the original query (a true match is its identity in other
 clothes; its identity in its clothes, or seen by its camera, is left out). A query with no such
 match left in the gallery is skipped for both. Scored are each lane's ranking and ``both``, the
-reciprocal-rank fusion of the two lanes (``rrf_k`` of the subject configuration).
+reciprocal-rank fusion of the two lanes with the usual constant (:data:`LANES_RRF_K`), fixed so that
+the subject settings only change how each lane is searched.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from reid_engine.index.subject import SubjectQueryConfig, fuse, outfit_queries, 
 LANES = ("appearance", "identity")
 RANKINGS = ("appearance", "identity", "both")
 METHODS = ("single", "subject")
+LANES_RRF_K = 60
+"""The constant of the reciprocal-rank fusion of the two lanes' rankings into ``both``."""
+VERSION = 1
+"""Changes whenever the simulation or its scoring does: cached results name it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,13 +132,13 @@ def _judge(g_pids: np.ndarray, pid: int, current: dict[str, np.ndarray], left: n
                 left[item] = False
 
 
-def _score(f: Features, qi: int, items: np.ndarray, orders: dict[str, dict[str, np.ndarray]], rrf_k: int,
+def _score(f: Features, qi: int, items: np.ndarray, orders: dict[str, dict[str, np.ndarray]],
            tally: _Tally, rnd: int) -> None:
     """Score each ranking of query ``qi`` over the gallery ``items`` under the cc protocol."""
     position = np.empty(len(f.g_pids), np.int64)
     for method in METHODS:
         by_ranking = dict(orders[method])
-        by_ranking["both"] = fuse_lanes([by_ranking[lane] for lane in LANES], rrf_k)
+        by_ranking["both"] = fuse_lanes([by_ranking[lane] for lane in LANES], LANES_RRF_K)
         for ranking, order in by_ranking.items():
             position[order] = np.arange(len(order))
             dist = position[items][None, :].astype(np.float64)
@@ -209,7 +214,7 @@ def simulate(appearance: Features, identity: Features, *, subject: SubjectQueryC
             current = orders["subject"]
             judged_sums[rnd] += (len(confirmed), int((f.g_clothes[confirmed] != f.q_clothes[qi]).sum()),
                                  len(rejected), len(outfits(app_pos, subject.outfit_threshold)))
-            _score(f, qi, items, orders, subject.rrf_k, tally, rnd)
+            _score(f, qi, items, orders, tally, rnd)
     n = max(len(f.query), 1)
     out_rounds = []
     for rnd in range(rounds + 1):

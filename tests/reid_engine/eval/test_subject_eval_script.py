@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -63,7 +64,7 @@ def test_judging_accumulates_and_both_rankings_score_the_same_queries(report: di
     judge = report["investigator"]
     for result in report["per_seed"].values():
         rounds = result["rounds"]
-        for before, after in zip(rounds, rounds[1:], strict=False):
+        for before, after in itertools.pairwise(rounds):
             assert after["confirmed"] >= before["confirmed"]
             assert after["rejected"] >= before["rejected"]
             # Per lane and round at most `confirm` confirmations and `reject` rejections.
