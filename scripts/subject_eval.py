@@ -52,7 +52,7 @@ QUICK: dict[str, Any] = {"ids": 8, "outfits": 3, "cameras": 3, "per_visit": 2, "
 # sighting (1.0); reciprocal-rank fusion at two constants and max fusion; negatives at
 # the default margin, a stricter one and off (no cosine gap exceeds 2).
 GRID_THRESHOLDS = (-1.0, 0.7, 1.0)
-GRID_FUSIONS = (("rrf", 60), ("rrf", 10), ("max", 60))
+GRID_FUSIONS = ("rrf:60", "rrf:10", "max")
 GRID_MARGINS = (-0.05, 0.0, 2.0)
 
 
@@ -132,7 +132,11 @@ def run_tune(args: argparse.Namespace, spec: SubjectSetSpec, embedders: Any,
     from reid_engine.index.subject import SubjectQueryConfig
 
     rows: list[dict[str, Any]] = []
-    for threshold, (fusion, rrf_k), margin in itertools.product(GRID_THRESHOLDS, GRID_FUSIONS, GRID_MARGINS):
+    fusions = [(f.split(":")[0], int(f.split(":")[1]) if ":" in f else 60) for f in args.grid_fusions]
+    grid = itertools.product(args.grid_thresholds, fusions, args.grid_margins)
+    for threshold, (fusion, rrf_k), margin in grid:
+        if threshold <= -1.0 and (fusion, rrf_k) != fusions[0]:
+            continue  # one outfit, one query a lane: there is nothing to fuse
         subject = SubjectQueryConfig(outfit_threshold=threshold, fusion=fusion,  # type: ignore[arg-type]
                                      rrf_k=rrf_k, negative_margin=margin, candidates=args.candidates)
         summary = summarise([seed_result(s, spec, args, embedders, subject, investigator)
@@ -148,21 +152,29 @@ def run_tune(args: argparse.Namespace, spec: SubjectSetSpec, embedders: Any,
 
 
 def table(report: dict[str, Any]) -> str:
-    """The per-round figures as Markdown: CC Rank-1 and mAP in %, mean ± std over seeds."""
+    """The per-round figures as Markdown: what was judged (means per query), then CC Rank-1 and mAP
+    in %, mean ± std over seeds [min–max], with the subject's gain and whether it clears the bar."""
 
-    def cell(s: dict[str, float]) -> str:
-        return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
+    def cell(s: dict[str, float], spread: bool = False) -> str:
+        text = f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
+        return f"{text} [{100 * s['min']:.1f}–{100 * s['max']:.1f}]" if spread else text
 
     from reid_engine.eval.investigator import RANKINGS
 
-    lines = ["| round | ranking | single R-1 | subject R-1 | single mAP | subject mAP | bar |",
-             "|---|---|---|---|---|---|---|"]
-    for r in report["summary"]["rounds"]:
+    rounds = report["summary"]["rounds"]
+    lines = ["| round | confirmed | of them in other clothes | rejected | outfits |", "|---|---|---|---|---|"]
+    lines += [f"| {r['round']} | {r['confirmed']['mean']:.2f} | {r['confirmed_other_clothes']['mean']:.2f} "
+              f"| {r['rejected']['mean']:.2f} | {r['outfits']['mean']:.2f} |" for r in rounds]
+    lines += ["", "| round | ranking | single R-1 | subject R-1 | single mAP | subject mAP | gain R-1 / mAP | bar |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in rounds:
         for k in RANKINGS:
             s = r["scores"][k]
             met = "yes" if s["bar"]["rank1"] and s["bar"]["mAP"] else "no"
-            lines.append(f"| {r['round']} | {k} | {cell(s['single']['rank1'])} | {cell(s['subject']['rank1'])} "
-                         f"| {cell(s['single']['mAP'])} | {cell(s['subject']['mAP'])} | {met} |")
+            gain = f"{100 * s['gain']['rank1']['mean']:+.1f} / {100 * s['gain']['mAP']['mean']:+.1f}"
+            lines.append(f"| {r['round']} | {k} | {cell(s['single']['rank1'], True)} "
+                         f"| {cell(s['subject']['rank1'], True)} | {cell(s['single']['mAP'], True)} "
+                         f"| {cell(s['subject']['mAP'], True)} | {gain} | {met} |")
     return "\n".join(lines)
 
 
@@ -177,6 +189,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seeds", type=int, nargs="+", default=[201, 202, 203], help="report seeds")
     ap.add_argument("--tune-seeds", type=int, nargs="+", default=[101, 102], help="seeds of --tune")
     ap.add_argument("--tune", action="store_true", help="score the grid of subject settings on --tune-seeds")
+    ap.add_argument("--grid-thresholds", type=float, nargs="+", default=list(GRID_THRESHOLDS), metavar="T")
+    ap.add_argument("--grid-fusions", nargs="+", default=list(GRID_FUSIONS), metavar="rrf:K|max")
+    ap.add_argument("--grid-margins", type=float, nargs="+", default=list(GRID_MARGINS), metavar="M")
     ap.add_argument("--quick", action="store_true", help="tiny sets (8 identities, 2 images a visit)")
     ap.add_argument("--ids", type=int, default=SubjectSetSpec.ids, help="identities per set")
     ap.add_argument("--per-visit", type=int, default=SubjectSetSpec.per_visit, help="images per visit")

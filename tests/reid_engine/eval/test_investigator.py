@@ -39,7 +39,7 @@ def _features(gallery: np.ndarray) -> Features:
 def test_a_confirmed_view_of_the_other_outfit_brings_that_outfit_up_in_the_appearance_lane() -> None:
     judge = InvestigatorConfig(look=2, confirm=1, reject=1, rounds=1)
     out = simulate(_features(APPEARANCE), _features(IDENTITY), investigator=judge,
-                   subject=SubjectQueryConfig(fusion="max"))
+                   subject=SubjectQueryConfig(fusion="max", negative_margin=0.0))
     start, after = out["rounds"]  # type: ignore[index]
     # Round 0: nothing judged, the subject is the query. Identity lane without junk (g0 is the
     # query's clothes): g1, d1, g2, g3, … → hits at 1, 3, 4.
@@ -66,7 +66,7 @@ def test_reciprocal_rank_fusion_prefers_the_query_outfits_near_misses_here() -> 
     # and third (d2): rrf rewards agreement between the outfit queries, which the outfits lack.
     judge = InvestigatorConfig(look=2, confirm=1, reject=1, rounds=1)
     out = simulate(_features(APPEARANCE), _features(IDENTITY), investigator=judge,
-                   subject=SubjectQueryConfig(fusion="rrf", rrf_k=60))
+                   subject=SubjectQueryConfig(fusion="rrf", rrf_k=60, negative_margin=0.0))
     assert out["rounds"][1]["scores"]["appearance"]["subject"]["rank1"] == 0.0  # type: ignore[index]
 
 
