@@ -178,6 +178,21 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def grid_table(tuned: dict[str, Any]) -> str:
+    """The tuning grid as Markdown, best first: the objective and the last round's scores in %."""
+    lines = ["| outfit threshold | fusion | negatives margin | objective | last round appearance R-1 / mAP "
+             "| identity R-1 / mAP | both R-1 / mAP |", "|---|---|---|---|---|---|---|"]
+    for row in tuned["grid"]:
+        s, r1, ap = row["subject"], row["last_round_rank1"], row["last_round_mAP"]
+        fusion = "— (one outfit)" if s["outfit_threshold"] <= -1 else (
+            f"rrf, k {s['rrf_k']}" if s["fusion"] == "rrf" else "max")
+        margin = "off" if s["negative_margin"] >= 2 else f"{s['negative_margin']:g}"
+        cells = [f"{100 * r1[k]:.1f} / {100 * ap[k]:.1f}" for k in ("appearance", "identity", "both")]
+        lines.append(f"| {s['outfit_threshold']:g} | {fusion} | {margin} | {100 * row['objective']:.1f} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from reid_engine.eval.investigator import InvestigatorConfig
     from reid_engine.eval.subject_data import SubjectSetSpec
@@ -237,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     embedders = product_embedders(device=args.device, data_dir=default_data_dir())
     if args.tune:
-        sys.stdout.write(json.dumps(run_tune(args, spec, embedders, investigator), sort_keys=True) + "\n")
+        tuned = run_tune(args, spec, embedders, investigator)
+        sys.stdout.write((json.dumps(tuned, sort_keys=True) if args.json else grid_table(tuned)) + "\n")
         return 0
     per_seed = [seed_result(s, spec, args, embedders, subject, investigator) for s in args.seeds]
     report = {"seeds": args.seeds, "set": dataclasses.asdict(spec), "subject": dataclasses.asdict(subject),
