@@ -170,6 +170,8 @@ CELERY_TASK_ROUTES = {
     "videos.ingest": {"queue": "ingest"},
     "search.run": {"queue": "search"},
     "search.photo": {"queue": "search"},
+    # Cutting and encoding evidence clips is video work, like ingestion.
+    "subjects.export": {"queue": "ingest"},
     "subjects.search": {"queue": "search"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingest"

@@ -9,9 +9,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from webapp.cameras.views import CameraViewSet, GalleryViewSet
+from webapp.cameras.views import (
+    CameraViewSet,
+    GalleryViewSet,
+    SitePlanImageView,
+    SitePlanViewSet,
+    WalkingTimeViewSet,
+)
 from webapp.cases.views import CaseViewSet, UserListView
 from webapp.pages import cases as case_pages
+from webapp.pages import sites as site_pages
 from webapp.pages import subjects as subject_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
@@ -23,6 +30,8 @@ router = DefaultRouter()
 router.register("cases", CaseViewSet, basename="case")
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("galleries", GalleryViewSet, basename="gallery")
+router.register("plans", SitePlanViewSet, basename="plan")
+router.register("walking-times", WalkingTimeViewSet, basename="walking-time")
 router.register("videos", VideoViewSet, basename="video")
 router.register("tracklets", TrackletViewSet, basename="tracklet")
 router.register("subjects", SubjectViewSet, basename="subject")
@@ -40,6 +49,7 @@ urlpatterns = [
     path("subjects/<int:pk>/", subject_pages.subject_page, name="subject-page"),
     path("search/tracklet/<int:pk>/", pages.search_page, name="search-page"),
     path("search/describe/", pages.describe_page, name="describe-page"),
+    path("sites/", site_pages.sites_page, name="sites-page"),
     path("media/tracklets/<int:pk>/thumbnail.jpg", thumbnail, name="tracklet-thumbnail"),
     path("media/videos/<int:pk>/review.mp4", video_proxy, name="video-proxy"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="longview/login.html"), name="login"),
@@ -50,6 +60,8 @@ urlpatterns = [
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/users/", UserListView.as_view(), name="users"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
+    path("api/plans/<int:pk>/image", SitePlanImageView.as_view(), name="plan-image"),
+    path("api/", include("webapp.subjects.export_urls")),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("healthz", healthz),

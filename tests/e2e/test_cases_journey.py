@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ADMIN, Stack, login
+from tests.e2e.subject_steps import follow_a_subject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -26,7 +27,7 @@ def _status(page: Any, url: str) -> int:
 
 
 def test_an_admin_opens_a_case_a_member_works_in_it_and_an_outsider_gets_not_found(
-    page: Any, browser: Any, stack: Stack, clip_factory: Callable[..., Path]
+    page: Any, browser: Any, stack: Stack, clip_factory: Callable[..., Path], tmp_path: Path
 ) -> None:
     stack.add_user(*CAROL)
     stack.add_user(*DAVE)
@@ -112,5 +113,8 @@ def test_an_admin_opens_a_case_a_member_works_in_it_and_an_outsider_gets_not_fou
     search = next(r for r in ledger["records"] if r["action"] == "search")
     assert search["justification"] == "Witness saw the thief walk towards the fountain"
     assert search["username"] == "carol"
-    carol.close()
     dave.close()
+
+    follow_a_subject(browser=browser, stack=stack, cpage=cpage, case_id=case_id, tracklet_id=tracklet_id, carol=CAROL,
+                     tmp=tmp_path)
+    carol.close()

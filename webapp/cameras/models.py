@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -70,6 +71,15 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Latitude and longitude come together, as do plan_x and plan_y, and a point needs its plan."""
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError("give latitude and longitude together, or neither")
+        if (self.plan_x is None) != (self.plan_y is None):
+            raise ValidationError("give plan_x and plan_y together, or neither")
+        if self.plan_x is not None and self.plan_id is None:
+            raise ValidationError("a point plan_x/plan_y needs the plan it is on")
 
 
 class WalkingTime(models.Model):

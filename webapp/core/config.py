@@ -7,6 +7,7 @@ Imported by ``webapp/settings.py``: nothing here may import Django models.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ class LongviewConfig:
         search_refine: the keys of the engine's ``RefineConfig`` for a search's second pass, checked
             by that class when the first search is refined (importing it here would load FAISS
             into every process at start-up).
+        walking_speed_mps: the speed a walking time between two cameras is derived at from their
+            distance, when an admin has not entered one for the pair.
+        export_clip_padding_s: an evidence clip starts this many seconds before its sighting and
+            ends this many after it (within the footage).
+        subject_query: the keys of the engine's ``SubjectQueryConfig`` for searches with a
+            subject's sightings, checked by that class at the first such search (same reason).
     """
 
     max_upload_bytes: int = 8 * 1024**3
@@ -51,6 +58,9 @@ class LongviewConfig:
     search_k: int = 48
     colour_min_probability: float = 0.5
     search_refine: dict[str, Any] = field(default_factory=dict)
+    walking_speed_mps: float = 1.4
+    export_clip_padding_s: float = 3.0
+    subject_query: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "upload_chunk_bytes", "engine_threads", "search_batch", "search_k"):
@@ -58,6 +68,10 @@ class LongviewConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0.0 <= self.colour_min_probability <= 1.0:
             raise ValueError(f"colour_min_probability must be within 0..1, got {self.colour_min_probability}")
+        if not (math.isfinite(self.walking_speed_mps) and self.walking_speed_mps > 0):
+            raise ValueError(f"walking_speed_mps must be a positive number, got {self.walking_speed_mps}")
+        if not 0.0 <= self.export_clip_padding_s <= 60.0:
+            raise ValueError(f"export_clip_padding_s must be within 0..60, got {self.export_clip_padding_s}")
 
     def as_settings(self) -> dict[str, Any]:
         """The ``LONGVIEW`` settings dict (upper-case keys) that the apps read."""
@@ -72,6 +86,9 @@ class LongviewConfig:
             "SEARCH_K": self.search_k,
             "COLOUR_MIN_PROBABILITY": self.colour_min_probability,
             "SEARCH_REFINE": dict(self.search_refine),
+            "WALKING_SPEED_MPS": self.walking_speed_mps,
+            "EXPORT_CLIP_PADDING_S": self.export_clip_padding_s,
+            "SUBJECT_QUERY": dict(self.subject_query),
         }
 
 

@@ -22,6 +22,7 @@ from webapp.search.filters import SearchQuery
 from webapp.search.lanes import LANES, Lane
 from webapp.search.ranking import Ranker, SearchLanes, lane_search
 from webapp.subjects.models import Sighting, Subject
+from webapp.subjects.travel import Seen, TravelFlag, WalkingTimes, demote_implausible, travel_flag
 from webapp.tracklets.models import Tracklet
 
 if TYPE_CHECKING:
@@ -63,6 +64,19 @@ class Judged:
     @property
     def ids(self) -> list[int]:
         return [t.pk for t in (*self.confirmed, *self.rejected)]
+
+    def seen(self) -> list[Seen]:
+        """The confirmed sightings in place and time, for the travel-time checks."""
+        return [seen_of(t.pk, t.camera_id, t.start_time, t.end_time) for t in self.confirmed]
+
+
+def seen_of(tracklet: int, camera: int, start: Any, end: Any) -> Seen:
+    return Seen(tracklet=tracklet, camera=camera, start=start, end=end)
+
+
+def travel_note(flag: TravelFlag) -> dict[str, Any]:
+    """A travel-time flag as a card or the subject page shows it."""
+    return {"reason": flag.reason, "needed_s": flag.needed_s, "available_s": round(flag.available_s, 1)}
 
 
 def lane_matrix(tracklets: Sequence[Tracklet], lane: Lane) -> np.ndarray:
@@ -132,8 +146,29 @@ class SubjectRanking:
             order, pushed = push_down_negatives(
                 ids, vectors, positives, negatives, margin=self.config.negative_margin, floor=self.config.negative_floor
             )
-        self.notes[lane.wire] = {i: {"like_rejected": True} for i in pushed}
+        notes: dict[int, dict[str, Any]] = {i: {"like_rejected": True} for i in pushed}
+        flags = self.travel_flags(order)
+        for i, flag in flags.items():
+            notes.setdefault(i, {})["travel"] = travel_note(flag)
+        self.notes[lane.wire] = notes
+        order = demote_implausible(order, flags)
         return [Hit(item_id=i, score=float(best[i]), rank=r) for r, i in enumerate(order[: self.query.k])]
+
+    def travel_flags(self, candidates: list[int]) -> dict[int, TravelFlag]:
+        """The candidates the subject could not have been: at two places at once, or faster than
+        walking from (or to) the confirmed sighting next to them in time."""
+        if not candidates or not self.judged.confirmed:
+            return {}
+        rows = list(Tracklet.objects.filter(pk__in=candidates).values_list("pk", "camera_id", "start_time", "end_time"))
+        cameras = {r[1] for r in rows} | {t.camera_id for t in self.judged.confirmed}
+        walking = WalkingTimes.from_database(cameras)
+        confirmed = self.judged.seen()
+        flags = {}
+        for pk, camera, start, end in rows:
+            flag = travel_flag(seen_of(pk, camera, start, end), confirmed, walking)
+            if flag is not None:
+                flags[pk] = flag
+        return flags
 
     def decorate(self, lane: str, cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
         notes = self.notes.get(lane, {})

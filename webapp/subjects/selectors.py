@@ -6,8 +6,9 @@ import itertools
 from typing import Any
 
 from webapp.cameras.models import Camera
-from webapp.subjects.models import Sighting, Subject
-from webapp.subjects.search import subject_outfits
+from webapp.subjects.models import EvidenceExport, Sighting, Subject
+from webapp.subjects.search import seen_of, subject_outfits, travel_note
+from webapp.subjects.travel import WalkingTimes, timeline_flags
 from webapp.tracklets.models import Tracklet
 from webapp.tracklets.selectors import tracklet_card
 
@@ -87,6 +88,31 @@ def subject_map(subject: Subject, confirmed: list[Tracklet]) -> dict[str, Any]:
     }
 
 
+def export_summary(export: EvidenceExport) -> dict[str, Any]:
+    """An evidence package as the subject page lists it."""
+    return {
+        "id": export.pk,
+        "status": export.status,
+        "stage": export.stage,
+        "percent": round(100 * export.progress, 1),
+        "error": export.error,
+        "redact": export.redact,
+        "sha256": export.sha256,
+        "size_bytes": export.size_bytes,
+        "requested_by": export.requested_by.username if export.requested_by else None,
+        "created_at": export.created_at.isoformat(),
+    }
+
+
+def sighting_flags(confirmed: list[Tracklet]) -> dict[int, dict[str, Any]]:
+    """Confirmed sightings that conflict with their neighbour in time (both of a pair), by tracklet."""
+    if len(confirmed) < 2:
+        return {}
+    walking = WalkingTimes.from_database({t.camera_id for t in confirmed})
+    seen = [seen_of(t.pk, t.camera_id, t.start_time, t.end_time) for t in confirmed]
+    return {pk: travel_note(flag) for pk, flag in timeline_flags(seen, walking).items()}
+
+
 def subject_detail(subject: Subject) -> dict[str, Any]:
     """A subject with its confirmed sightings (time order, with their outfit), its rejected ones,
     its outfits, its timeline and its map."""
@@ -106,4 +132,6 @@ def subject_detail(subject: Subject) -> dict[str, Any]:
         "outfits": [{"index": n, "sightings": group, "cover": group[0]} for n, group in enumerate(groups)],
         "timeline": subject_timeline(tracklets),
         "map": subject_map(subject, tracklets),
+        "flags": sighting_flags(tracklets),
+        "exports": [export_summary(e) for e in subject.exports.select_related("requested_by")[:20]],
     }

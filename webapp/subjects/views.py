@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from webapp.audit.ledger import client_address_of
 from webapp.cases.access import case_for
 from webapp.core.exceptions import DomainError
-from webapp.search.serializers import ErrorSerializer, SubjectSearchRequestSerializer
+from webapp.search.serializers import ErrorSerializer, SearchLanesSerializer, SubjectSearchRequestSerializer
 from webapp.subjects import searches, services
 from webapp.subjects.selectors import subject_detail, subject_summary
 
@@ -61,6 +61,17 @@ class SubjectDetailSerializer(SubjectSerializer):
     outfits = serializers.ListField(child=serializers.DictField(), help_text="clusters of the confirmed sightings")
     timeline = serializers.DictField()
     map = serializers.DictField()
+    flags = serializers.DictField(help_text="confirmed sightings that conflict with their neighbour in time, by tracklet")
+    exports = serializers.ListField(child=serializers.DictField(), help_text="its evidence packages, newest first")
+
+
+class SubjectSearchResultSerializer(serializers.Serializer):
+    search = serializers.IntegerField(help_text="id of the search record")
+    subject = serializers.IntegerField()
+    case = serializers.IntegerField()
+    k = serializers.IntegerField()
+    filters = serializers.DictField(help_text="the filters as applied")
+    lanes = SearchLanesSerializer(help_text="each lane's hits; a hit like a rejected sighting has like_rejected")
 
 
 def _body(request: Request) -> dict[str, Any]:
@@ -139,7 +150,7 @@ class SubjectViewSet(viewsets.ViewSet):
         )
         return Response(subject_detail(services.subject_for(request.user, pk)))
 
-    @extend_schema(request=SubjectSearchRequestSerializer, responses={200: serializers.DictField(), **ERRORS})
+    @extend_schema(request=SubjectSearchRequestSerializer, responses={200: SubjectSearchResultSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
     def search(self, request: Request, pk: str | None = None) -> Response:
         """Search each lane with every confirmed sighting (one query per outfit, fused); rejected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from datetime import datetime
@@ -138,19 +139,45 @@ def video_upload_file(
     return video
 
 
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_COPY_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def video_upload_complete(*, video: Video) -> None:
-    """Probe the complete file; refuse it with the reason, or queue it for ingestion."""
+    """Probe the complete file; refuse it with the reason, or queue it for ingestion.
+
+    The file's sha256 is taken first, as received: evidence packages name the source footage by it.
+    """
     try:
         info = probe_video(video.file_path)
     except ReidEngineError as exc:
         video_reject(video=video, reason=str(exc))
         raise DomainError(f"{video.original_name!r} was refused: {exc}", video=video.pk) from None
+    video.sha256 = file_sha256(video.file_path)
     video.probe = info.as_dict()
     video.duration_s = info.duration_s
     video.status = Video.Status.QUEUED
     video.stage = "queued"
-    video.save(update_fields=["probe", "duration_s", "status", "stage"])
+    video.save(update_fields=["sha256", "probe", "duration_s", "status", "stage"])
     video_ingest_start(video=video)
+
+
+def video_sha256_ensure(*, video: Video) -> str:
+    """The video's sha256, computed from its file and saved when the row has none yet (footage
+    uploaded before the sha256 was kept).
+
+    Raises:
+        FileNotFoundError: the video's file is gone.
+    """
+    if not video.sha256:
+        video.sha256 = file_sha256(video.file_path)
+        Video.objects.filter(pk=video.pk, sha256="").update(sha256=video.sha256)
+    return video.sha256
 
 
 def video_reject(*, video: Video, reason: str) -> None:

@@ -4,16 +4,19 @@ case, and one object of every kind in each case."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
 from webapp.accounts.roles import ADMIN_GROUP, INVESTIGATOR_GROUP
-from webapp.cameras.models import Camera, Gallery
+from webapp.cameras.models import Camera, Gallery, WalkingTime
+from webapp.cameras.plans import plan_create
 from webapp.cases.models import Case, CaseMember, CaseVideo
 from webapp.search.models import SearchRecord
 from webapp.subjects.models import Sighting, Subject
@@ -71,6 +74,12 @@ def _user(name: str, *, role: str = INVESTIGATOR_GROUP, active: bool = True) -> 
     return user
 
 
+def _png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.full((120, 200, 3), 200, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def build_world(settings: Any) -> World:
     users: dict[str, User | None] = {"anonymous": None}
     for persona in PERSONAS[1:]:
@@ -108,8 +117,13 @@ def build_world(settings: Any) -> World:
         searches[which] = SearchRecord.objects.create(user=lead_b, case=case, query_description="x",
                                                       params={"tracklet": tracklet.pk, "k": 5})
         videos[which], tracklets[which] = video, tracklet
-    extra: dict[str, Any] = {"gallery": Gallery.objects.create(name="Spare"), "idle_camera": idle_camera,
-                             "member_own": users["investigator"], "member_foreign": users["outsider"]}
+    far_camera = Camera.objects.create(name="Far")
+    extra: dict[str, Any] = {
+        "gallery": Gallery.objects.create(name="Spare"), "idle_camera": idle_camera,
+        "member_own": users["investigator"], "member_foreign": users["outsider"], "far_camera": far_camera,
+        "plan": plan_create(name="Site", width_m=50.0, upload=SimpleUploadedFile("site.png", _png_bytes())),
+        "walking": WalkingTime.objects.create(camera_a=camera, camera_b=far_camera, seconds=60),
+    }
     for which, case in cases.items():
         subject = Subject.objects.create(case=case, label=f"subject of {which}", origin="person", created_by=lead_b)
         Sighting.objects.create(subject=subject, tracklet=tracklets[which], decision="confirmed", decided_by=lead_b,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tests.webapp.cases.matrix_world import FOREIGN, OWN, World
+from webapp.subjects.models import EvidenceExport
 
 
 class Kind(Enum):
@@ -26,6 +27,7 @@ class Kind(Enum):
     API_CASE = "API on case content or administration, by case capability"
     API_CASE_DETAIL = "a case's details: members and admins"
     ADMIN_SITE = "the Django admin: staff only"
+    ADMIN_PAGE = "a page for admins: others with a role are refused"
 
 
 
@@ -62,10 +64,27 @@ def _photo_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     return "/api/search/image/", {"case": w.cases[c].pk, "justification": "matrix", "image": _png()}, {}
 
 
+def _plan_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
+    return "/api/plans/", {"name": "New plan", "image": _png()}, {}
+
+
 def _upload_body(w: World, c: str) -> tuple[str, Any, dict[str, Any]]:
     body = {"case": w.cases[c].pk, "camera": w.camera.pk, "recorded_at": "2026-11-02T09:00:00Z",
             "filename": "more.mp4", "size": 10}
     return "/api/videos/", body, {}
+
+
+def _export_world(w: World, c: str) -> EvidenceExport:
+    """A finished export of the case's subject (made once per world, outside the request's
+    rolled-back transaction)."""
+    key = f"export_{c}"
+    if key not in w.extra:
+        export = EvidenceExport.objects.create(subject=w.extra["subject_" + c], status=EvidenceExport.Status.DONE,
+                                               sha256="0" * 64)
+        export.file_path.parent.mkdir(parents=True, exist_ok=True)
+        export.file_path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+        w.extra[key] = export
+    return w.extra[key]
 
 
 def _subject(w: World, c: str) -> str:
@@ -89,6 +108,14 @@ SUBJECT_RULES: dict[tuple[str, str], Rule] = {
         _subject(w, c) + f"sightings/{w.tracklets[c].pk}/", None, {})),
     ("subject-search", "post"): Rule(Kind.API_CASE, capability="search", request=lambda w, c: (
         _subject(w, c) + "search/", {"justification": "matrix", "k": 3}, {})),
+    # Evidence packages are case content: a lead (or an admin member) exports and downloads; every
+    # member follows an export; an admin outside the case gets 404.
+    ("subject-exports", "post"): Rule(Kind.API_CASE, ok=202, capability="export", request=lambda w, c: (
+        f"/api/subjects/{_export_world(w, c).subject_id}/exports/", {"redact": True}, {})),
+    ("export-detail", "get"): Rule(Kind.API_CASE, request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/", None, {})),
+    ("export-download", "get"): Rule(Kind.API_CASE, capability="export", request=lambda w, c: (
+        f"/api/exports/{_export_world(w, c).pk}/download", None, {})),
 }
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -172,6 +199,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("search-detail", "get"): Rule(Kind.API_CASE,
                                    request=lambda w, c: (f"/api/search/{w.searches[c].pk}/", None, {})),
     ("admin:*", "get"): Rule(Kind.ADMIN_SITE, request=_p("/admin/")),
+    ("sites-page", "get"): Rule(Kind.ADMIN_PAGE, request=_p("/sites/")),
+    ("plan-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/plans/")),
+    ("plan-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=_plan_body, fmt="multipart"),
+    ("plan-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/plans/{w.extra['plan'].pk}/", {"width_m": 40}, {})),
+    ("plan-detail", "delete"): Rule(Kind.API_ADMIN, ok=204,
+                                    request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/", None, {})),
+    ("plan-image", "get"): Rule(Kind.API_ROLE,
+                                request=lambda w, c: (f"/api/plans/{w.extra['plan'].pk}/image", None, {})),
+    ("walking-time-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/walking-times/")),
+    ("walking-time-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=lambda w, c: (
+        "/api/walking-times/", {"camera_a": w.camera.pk, "camera_b": w.extra["idle_camera"].pk, "seconds": 30}, {})),
+    ("walking-time-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
+    ("walking-time-detail", "put"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/",
+        {"camera_a": w.camera.pk, "camera_b": w.extra["far_camera"].pk, "seconds": 45}, {})),
+    ("walking-time-detail", "patch"): Rule(Kind.API_ADMIN, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", {"seconds": 50}, {})),
+    ("walking-time-detail", "delete"): Rule(Kind.API_ADMIN, ok=204, request=lambda w, c: (
+        f"/api/walking-times/{w.extra['walking'].pk}/", None, {})),
     **SUBJECT_RULES,
 }
 

@@ -66,6 +66,8 @@ def expected(rule: Rule, persona: str, case: str) -> int:
     signed_in = persona not in ("anonymous", "inactive")
     if rule.kind is Kind.PUBLIC:
         return rule.ok
+    if rule.kind is Kind.ADMIN_PAGE:
+        return 302 if not signed_in else rule.ok if persona in ADMINS else 403
     if rule.kind is Kind.ADMIN_SITE:
         return 200 if persona in ADMINS else 302
     if rule.kind in (Kind.PAGE, Kind.CASE_PAGE):

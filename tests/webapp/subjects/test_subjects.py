@@ -213,7 +213,8 @@ def test_a_subject_search_streams_like_a_person_search(scene: Scene, investigato
     channel = new_channel()
     record = subject_search_start(user=investigator, subject_id=subject.pk, data={"justification": "w", "k": 6},
                                   reply_channel=channel)
-    assert record.params["kind"] == "subject" and record.params["subject"] == subject.pk
+    assert record.params["kind"] == "subject"
+    assert record.params["subject"] == subject.pk
     assert record.query_description == "subject P (2 confirmed sightings)"
     subject_search_run(search_id=record.pk, reply_channel=channel)
     messages = drain(channel)
@@ -298,8 +299,10 @@ def test_bad_requests_are_refused_with_a_reason_and_leave_nothing(
 
     empty = client.post("/api/subjects/", {"case": the_case().pk, "label": "nobody yet"}, format="json").json()
     response = client.post(f"/api/subjects/{empty['id']}/search/", {"justification": "x"}, format="json")
-    assert response.status_code == 400 and "confirm at least one" in response.json()["detail"]
+    assert response.status_code == 400
+    assert "confirm at least one" in response.json()["detail"]
 
     Case.objects.filter(reference="T-1").update(status=Case.Status.CLOSED)
     response = _decide(client, subject, scene.red[1], "confirmed")
-    assert response.status_code == 409 and "closed" in response.json()["detail"]
+    assert response.status_code == 409
+    assert "closed" in response.json()["detail"]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 
 from tests.webapp.factories import the_case
 from webapp.cases.models import CaseVideo
 from webapp.videos.models import Video
+from webapp.videos.services import video_sha256_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +78,8 @@ def test_chunked_upload_of_a_real_video_is_probed_and_queued(
     assert len(callbacks) == 1  # the ingest task is queued once the row is committed
     video = Video.objects.get(pk=body["id"])
     assert video.file_path.read_bytes() == clip.read_bytes()
+    # The sha256 of the file as received, kept for evidence packages.
+    assert video.sha256 == hashlib.sha256(clip.read_bytes()).hexdigest()
     # Stored under a generated name inside MEDIA_ROOT, never the client's name, never under static.
     assert clip.name not in str(video.file_path)
     assert Path(settings.MEDIA_ROOT) in video.file_path.parents
@@ -109,6 +115,24 @@ def test_whole_file_upload_in_one_request_is_accepted(
         )
     assert resp.status_code == 201, resp.json()
     assert resp.json()["status"] == "queued"
+    assert Video.objects.get(pk=resp.json()["id"]).sha256 == hashlib.sha256(clip.read_bytes()).hexdigest()
+
+
+def test_ingest_file_keeps_the_sha256_and_an_older_row_gets_it_when_asked(
+    camera: Any, clip_factory: Callable[..., Path], django_capture_on_commit_callbacks: Any
+) -> None:
+    clip = clip_factory(0.0, 3.0)
+    digest = hashlib.sha256(clip.read_bytes()).hexdigest()
+    with django_capture_on_commit_callbacks():
+        call_command("ingest_file", str(clip), "--camera", camera.name, "--case", the_case().reference,
+                     stdout=StringIO())
+    video = Video.objects.get(original_name=clip.name)
+    assert video.sha256 == digest
+    # A row made before the sha256 was kept: computed from the file on first need, and saved.
+    Video.objects.filter(pk=video.pk).update(sha256="")
+    video.refresh_from_db()
+    assert video_sha256_ensure(video=video) == digest
+    assert Video.objects.get(pk=video.pk).sha256 == digest
 
 
 @pytest.mark.parametrize(

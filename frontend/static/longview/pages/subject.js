@@ -9,7 +9,7 @@ import { justificationField } from "../lib/purpose.js";
 import { drawTimeline } from "../lib/timeline.js";
 
 const events = startPage();
-const page = pageData("subject-page");
+const page = pageData("subject-page-data");
 const section = document.getElementById("subject-page");
 const status = document.getElementById("subject-status");
 const url = "/api/subjects/" + page.subject + "/";
