@@ -179,6 +179,9 @@ CELERY_TASK_DEFAULT_QUEUE = "ingest"
 # ``manage.py enforce_retention``).
 CELERY_BEAT_SCHEDULE = {
     "enforce-retention": {"task": "cases.enforce_retention", "schedule": 24 * 3600.0, "options": {"queue": "ingest"}},
+    # Uploads abandoned for LONGVIEW["UPLOAD_EXPIRY_HOURS"] lose their bytes and rows (also
+    # ``manage.py expire_uploads``).
+    "expire-uploads": {"task": "videos.expire_uploads", "schedule": 3600.0, "options": {"queue": "ingest"}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -214,8 +217,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The product's own settings, typed: LONGVIEW_CONFIG names an optional TOML file of them, and single
-# environment variables (MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES, ENGINE_DEVICE, ENGINE_THREADS,
-# PIPELINE_CONFIG) override it; a bad value is an ImproperlyConfigured naming it.
+# environment variables (MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES, UPLOAD_EXPIRY_HOURS, ENGINE_DEVICE,
+# ENGINE_THREADS, PIPELINE_CONFIG) override it; a bad value is an ImproperlyConfigured naming it.
 LONGVIEW = longview_config(os.environ).as_settings()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
