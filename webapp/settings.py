@@ -28,6 +28,16 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``SECURE_PROXY_SSL_HEADER`` from ``"Header-Name: value"`` (empty: None)."""
+    if not raw.strip():
+        return None
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must read 'Header-Name: value', got {raw!r}")
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = _env_bool("DEBUG", default=not PRODUCTION)
 
@@ -237,7 +247,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind a TLS-terminating proxy the server itself speaks plain HTTP: the proxy's header says
+    # the browser's request was HTTPS, so there is no redirect loop. Empty: no proxy is trusted.
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"))
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int(os.environ, "SECURE_HSTS_SECONDS", 31536000)
