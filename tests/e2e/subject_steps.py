@@ -5,6 +5,7 @@ package verifies (and fails once a byte in it changes)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,10 @@ def follow_a_subject(*, browser: Any, stack: Stack, cpage: Any, case_id: int, tr
     cpage.wait_for_selector("#subject-search[data-done='1']", timeout=60_000)
     again = _ids(cpage, "#results .result") + _ids(cpage, "#results-cc .result")
     assert not set(again) & {tracklet_id, hits[0], hits[1], hits[2]}, again
+
+    if os.environ.get("LONGVIEW_E2E_SHOTS"):
+        (REPO / "test-artifacts").mkdir(exist_ok=True)
+        cpage.screenshot(path=str(REPO / "test-artifacts" / "subject-page.png"), full_page=True)
 
     # A sighting on the timeline plays with its box drawn.
     cpage.locator("#timeline .tl-item").first.click()

@@ -30,7 +30,7 @@ async function layout(detail) {
     const midLat = (Math.min(...lats) + Math.max(...lats)) / 2;
     const kx = Math.cos((midLat * Math.PI) / 180);
     const spanX = Math.max((Math.max(...lons) - Math.min(...lons)) * kx, 1e-5), spanY = Math.max(Math.max(...lats) - Math.min(...lats), 1e-5);
-    const width = 800, height = Math.max(240, Math.min(600, Math.round((800 * spanY) / spanX)));
+    const width = 800, height = placed.length < 2 ? 240 : Math.max(240, Math.min(600, Math.round((800 * spanY) / spanX)));
     const pad = 60, points = {};
     placed.forEach((c) => {
       points[c.id] = [pad + ((c.longitude - Math.min(...lons)) * kx / spanX) * (width - 2 * pad),

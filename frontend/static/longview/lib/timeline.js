@@ -45,14 +45,19 @@ export function drawTimeline(box, detail) {
     track.style.height = (8 + 52 * Math.max(laneEnds.length, 1)) + "px";
     return el("div", { class: "tl-row", "data-camera": String(camera.id) }, [el("span", { class: "tl-name", text: camera.name }), track]);
   });
+  // A gap's label sits between the two sightings; labels that would overlap the previous one are
+  // left out: the sightings' own times, in their titles, still tell those gaps.
+  let lastLabel = -Infinity;
   const gaps = el("div", { class: "tl-gaps" }, detail.timeline.gaps.map((g, i) => {
     const before = sightings[i], after = sightings[i + 1];
     const mid = (pos(before.end_time) + pos(after.start_time)) / 2;
+    if (mid - lastLabel < (100 * 90) / trackPx) return null;
+    lastLabel = mid;
     const text = g.seconds < 0 ? "overlap " + fmtDuration(g.seconds) : "gap " + fmtDuration(g.seconds);
     const label = el("small", { class: "tl-gap" + (g.seconds < 0 ? " overlap" : ""), text });
     label.style.left = mid.toFixed(3) + "%";
     return label;
-  }));
+  }).filter(Boolean));
   const axis = el("div", { class: "tl-axis" }, [
     el("small", { text: when(detail.timeline.start) }),
     el("small", { text: fmtDuration(span / 1000) + " in all" }),
