@@ -19,6 +19,7 @@ from webapp.subjects.models import Sighting, Subject
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 from webapp.videos.services import videos_deletable_by
+from webapp.videos.uploads import uploads_unfinished
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -49,6 +50,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "can_close": Capability.CLOSE in caps,
         "videos": shown,
         "deletable": videos_deletable_by(user=request.user, videos=[v.pk for v in shown]),
+        "unfinished": uploads_unfinished(request.user, videos) if Capability.UPLOAD in caps else [],
         "people_count": people,
         "searches": searches,
         "subjects": Subject.objects.filter(case=case).select_related("created_by").annotate(
@@ -58,5 +60,6 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "cameras": Camera.objects.all(),
         "is_admin": is_admin(request.user),
         "chunk_bytes": settings.LONGVIEW["UPLOAD_CHUNK_BYTES"],
+        "upload_expiry_hours": settings.LONGVIEW["UPLOAD_EXPIRY_HOURS"],
         "accept": ",".join(settings.LONGVIEW["ALLOWED_VIDEO_EXTENSIONS"]),
     })
