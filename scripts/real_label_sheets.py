@@ -83,7 +83,6 @@ def main() -> int:
     ]
     doc = {"pipeline": pipeline_fingerprint(config), "tracks": records}
     (args.out / "tracks.json").write_text(json.dumps(doc, indent=1) + "\n")
-    print(f"{len(tracks)} people, {(len(tracks) + PER_SHEET - 1) // PER_SHEET} sheets in {args.out}")
     return 0
 
 
