@@ -10,6 +10,11 @@ lane is off, which changes no track), then writes into ``--out``:
   hand): the video, the track id, its frame span and its box at a few frames.
 
     python scripts/real_label_sheets.py --video var/data/vtest.avi --out var/real-label/vtest
+
+A still image (``--still``) has no tracks: the pipeline's detector finds its people, numbered left to
+right, each with the one crop ingest would cut.
+
+    python scripts/real_label_sheets.py --video var/data/bus.jpg --still --out var/real-label/bus
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 
+from reid_engine.attributes.real_eval import still_people
 from reid_engine.attributes.real_labelled import LABELLED_ATTRIBUTES, anchor_boxes, pipeline_fingerprint
 from reid_engine.config import load_config
 from reid_engine.pipeline import PipelineConfig, build_pipeline
@@ -56,17 +63,26 @@ def main() -> int:
     parser.add_argument("--video", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="folder for the sheets and tracks.json")
     parser.add_argument("--data-dir", type=Path, default=Path("var"), help="where the detector's weights live")
+    parser.add_argument("--still", action="store_true", help="--video is a still image")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     config = load_config(PipelineConfig, None, ["identity_lane=false"])
-    result = build_pipeline(config, data_dir=args.data_dir).run(args.video)
-    if not result.tracklets:
-        sys.stderr.write("real_label_sheets: nobody found in the video\n")
+    pipeline = build_pipeline(config, data_dir=args.data_dir)
+    if args.still:
+        people = sorted(still_people(args.video, pipeline.detector), key=lambda p: float(p.boxes_xyxy[0, 0]))
+        tracks: list[Any] = [
+            Tracklet(i + 1, p.frame_indices, np.zeros(1), p.boxes_xyxy, np.asarray([p.score], np.float32),
+                     p.best_crops)
+            for i, p in enumerate(people)
+        ]
+    else:
+        tracks = [e.tracklet for e in pipeline.run(args.video).tracklets]
+    if not tracks:
+        sys.stderr.write("real_label_sheets: nobody found\n")
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
-    tracks = [e.tracklet for e in result.tracklets]
     for n in range(0, len(tracks), PER_SHEET):
         sheet = _sheet([_row(t) for t in tracks[n : n + PER_SHEET]])
         cv2.imwrite(str(args.out / f"sheet-{n // PER_SHEET:02d}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
@@ -81,7 +97,7 @@ def main() -> int:
         }
         for t in tracks
     ]
-    doc = {"pipeline": pipeline_fingerprint(config), "tracks": records}
+    doc = {"pipeline": pipeline_fingerprint(config), "still": args.still, "tracks": records}
     (args.out / "tracks.json").write_text(json.dumps(doc, indent=1) + "\n")
     return 0
 

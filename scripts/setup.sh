@@ -83,6 +83,17 @@ fetch_vtest() {
   echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: vtest.avi does not match its checksum" >&2; exit 1; }
   mv "$dest.tmp" "$dest"
 }
+fetch_bus() {
+  # A street photograph with pedestrians, part of the hand-labelled attribute set (evaluation only).
+  local dest=$DATA_DIR/data/bus.jpg
+  local sha=c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63
+  if [ -f "$dest" ] && echo "$sha  $dest" | sha256sum -c --status; then return; fi
+  log "fetching the labelled street photograph bus.jpg (PyPI: ultralytics 8.4.190)"
+  "$PY" -m pip download -q --no-deps ultralytics==8.4.190 -d "$CACHE/wheels" 2> >(grep -v "is ignored" >&2)
+  unzip -p "$CACHE"/wheels/ultralytics-8.4.190-py3-none-any.whl ultralytics/assets/bus.jpg > "$dest.tmp"
+  echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: bus.jpg does not match its checksum" >&2; exit 1; }
+  mv "$dest.tmp" "$dest"
+}
 fetch_movenet() {
   local dest=$DATA_DIR/models/movenet
   if [ -f "$dest/movenet-multipose.json" ] && [ -f "$dest/movenet-multipose.bin" ] && \
@@ -104,6 +115,7 @@ export_movenet() {
 }
 fetch_mobilenet
 fetch_vtest
+fetch_bus
 fetch_movenet
 export_movenet
 

@@ -68,13 +68,53 @@ def find_crops(
         if not path.is_file():
             raise FileNotFoundError(f"labelled video {video} is not in {videos_dir}")
         if say:
-            say(f"tracking {path}")
-        tracklets = [e.tracklet for e in pipeline.run(path).tracklets]
+            say(f"finding the labelled people in {path}")
+        if video in labelled.stills:
+            tracklets = still_people(path, pipeline.detector)
+        else:
+            tracklets = [e.tracklet for e in pipeline.run(path).tracklets]
         rows = [i for i, t in enumerate(labelled.tracks) if t.video == video]
         found = match_tracks([labelled.tracks[i] for i in rows], tracklets, min_iou=min_iou)
         for k, tracklet in found.items():
             crops[rows[k]] = tuple(tracklet.best_crops)
     return FoundCrops(crops=tuple(crops), pipeline=pipeline_fingerprint(config))
+
+
+def still_people(path: Path, detector: Any) -> list[Any]:
+    """The people the pipeline's detector finds in a still image, each as a one-frame tracklet whose
+    best crop is cut as ingest cuts crops (with its keypoints).
+
+    Raises:
+        FileNotFoundError: the image cannot be read.
+    """
+    import cv2
+
+    from reid_engine.ingest.crops import cut_crop
+    from reid_engine.types import Frame
+
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FileNotFoundError(f"cannot read the image {path}")
+    rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    found = detector.detect([Frame(index=0, pts_s=0.0, image=rgb)])[0]
+    people = []
+    for k in range(len(found.boxes_xyxy)):
+        box = found.boxes_xyxy[k]
+        keypoints = None if found.keypoints is None else found.keypoints[k]
+        crop = cut_crop(rgb, frame_index=0, pts_s=0.0, box=box, quality=float(found.scores[k]), keypoints=keypoints)
+        people.append(_Still(frame_indices=np.zeros(1, np.int64), boxes_xyxy=box[None].astype(np.float32),
+                             best_crops=(crop,), score=float(found.scores[k])))
+    return people
+
+
+@dataclass(frozen=True)
+class _Still:
+    """A person of a still image, shaped like the tracklet fields matching and scoring read."""
+
+    frame_indices: np.ndarray
+    boxes_xyxy: np.ndarray
+    best_crops: tuple[Crop, ...]
+    score: float
 
 
 def save_crops(path: Path, found: FoundCrops) -> None:

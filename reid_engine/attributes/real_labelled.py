@@ -8,7 +8,8 @@ of the schema's values, e.g. a sweater for ``upper_type``). Scoring skips the la
 The set is for evaluation only. :func:`refuse_real_labelled` is called by every training data loader
 (``reid_engine.attributes.training``), so the set cannot end up in a training run by mistake.
 
-Layout: a folder (by default :data:`REAL_LABELLED_DIR`) of JSON files, one per video::
+Layout: a folder (by default :data:`REAL_LABELLED_DIR`) of JSON files, one per video or still image
+(``"still": true``; its records have one box, at frame 0)::
 
     {"kind": "longview-real-labelled/1", "video": "vtest.avi", "pipeline": {...},
      "labeller": "...", "tracks": [{"track_id": 3, "frames": [10, 250],
@@ -85,11 +86,13 @@ class RealLabelledTrack:
 
 @dataclass(frozen=True)
 class RealLabelledSet:
-    """Every record of the set, and the pipeline each video was tracked with."""
+    """Every record of the set, the pipeline each video was tracked with, and which sources are still
+    images (one frame: their people are found by the pipeline's detector alone, not tracked)."""
 
     tracks: tuple[RealLabelledTrack, ...]
     pipelines: Mapping[str, Mapping[str, Any]]
     root: Path
+    stills: frozenset[str] = frozenset()
 
 
 def pipeline_fingerprint(config: Any) -> dict[str, Any]:
@@ -163,6 +166,7 @@ def load_real_labelled(root: str | Path = REAL_LABELLED_DIR) -> RealLabelledSet:
         raise RealLabelledError(f"no real labelled set in {root}")
     tracks: list[RealLabelledTrack] = []
     pipelines: dict[str, Mapping[str, Any]] = {}
+    stills: set[str] = set()
     for path in files:
         try:
             doc = json.loads(path.read_text())
@@ -172,10 +176,12 @@ def load_real_labelled(root: str | Path = REAL_LABELLED_DIR) -> RealLabelledSet:
             raise RealLabelledError(f"{path.name}: not a {FORMAT} file")
         video = str(doc.get("video", ""))
         pipelines[video] = doc.get("pipeline", {})
+        if doc.get("still"):
+            stills.add(video)
         tracks.extend(_track(video, t, f"{path.name} track {t.get('track_id')}") for t in doc.get("tracks", ()))
     if not tracks:
         raise RealLabelledError(f"the real labelled set in {root} has no tracks")
-    return RealLabelledSet(tracks=tuple(tracks), pipelines=pipelines, root=root)
+    return RealLabelledSet(tracks=tuple(tracks), pipelines=pipelines, root=root, stills=frozenset(stills))
 
 
 def is_real_labelled(path: str | Path) -> bool:

@@ -86,9 +86,10 @@ def test_the_loader_refuses_an_empty_folder_and_a_foreign_file(tmp_path: Path) -
 
 def test_the_shipped_set_labels_every_attribute_of_every_track() -> None:
     loaded = load_real_labelled()
-    assert len(loaded.tracks) == 24
-    assert {t.video for t in loaded.tracks} == {"vtest.avi"}
-    assert len({t.track_id for t in loaded.tracks}) == 24
+    assert len(loaded.tracks) == 27
+    assert {t.video for t in loaded.tracks} == {"vtest.avi", "bus.jpg"}
+    assert loaded.stills == {"bus.jpg"}
+    assert len({(t.video, t.track_id) for t in loaded.tracks}) == 27
     for t in loaded.tracks:
         assert set(t.attributes) | t.cannot_tell | t.other == set(LABELLED_ATTRIBUTES)
         assert t.boxes
@@ -138,3 +139,19 @@ def test_attribute_training_refuses_a_config_naming_the_real_labelled_set(tmp_pa
     config = AttributeTrainConfig(datasets=(AttributeDatasetConfig(name="real", root=str(REAL_LABELLED_DIR)),))
     with pytest.raises(DatasetError, match="evaluation only"):
         load_training_data(config)
+
+
+def test_the_people_of_the_labelled_still_are_found_again_by_the_shipped_detector(data_dir: Path) -> None:
+    from reid_engine.attributes.real_eval import find_crops
+
+    image = data_dir / "data" / "bus.jpg"
+    if not image.exists():
+        pytest.fail(f"{image} is missing: run `make setup` first")
+    loaded = load_real_labelled(REAL_LABELLED_DIR / "ultralytics_bus.json")
+    found = find_crops(loaded, image.parent, data_dir=data_dir)
+    assert found.found == len(loaded.tracks) == 3
+    for rec, crops in zip(loaded.tracks, found.crops, strict=True):
+        assert crops is not None
+        (crop,) = crops
+        assert crop.keypoints is not None
+        assert crop.image.shape[0] == pytest.approx(rec.boxes[0][1][3] - rec.boxes[0][1][1], abs=2)
