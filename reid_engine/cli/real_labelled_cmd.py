@@ -34,6 +34,8 @@ def add_arguments(ev: argparse.ArgumentParser) -> None:
     group.add_argument("--write-gate", type=Path, metavar="FILE.json",
                        help="write the attributes that passed, with their figures (the product reads "
                             "reid_engine/weights/attribute_gate.json)")
+    group.add_argument("--table", action="store_true",
+                       help="print a Markdown table per attribute instead of JSON (the one in docs/attributes.md)")
     group.add_argument("--resamples", type=int, default=BOOTSTRAP, help="bootstrap resamples over tracks")
     group.add_argument("--min-tracks", type=int, default=MIN_TRACKS,
                        help="fewest labelled tracks an attribute needs to pass")
@@ -114,8 +116,31 @@ def run(args: argparse.Namespace) -> int:
         args.write_gate.parent.mkdir(parents=True, exist_ok=True)
         args.write_gate.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
         summary["gate"] = str(args.write_gate)
-    emit_json(summary)
+    if args.table:
+        print(markdown_table(rows))
+    else:
+        emit_json(summary)
     return 0
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """One line per attribute: labelled tracks, skipped ones, scores, baseline, intervals, verdict."""
+    def num(v: Any) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
+    def span(v: Any) -> str:
+        return "—" if v is None else f"{v[0]:.3f}–{v[1]:.3f}"
+
+    lines = ["| attribute | n | cannot tell | other | values | mA | majority mA | 95 % interval | margin interval "
+             "| accuracy | majority accuracy | shown |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        values = ", ".join(f"{k} {v}" for k, v in r["values"].items()) or "—"
+        shown = "yes" if r["passed"] else f"no: {r['reason']}"
+        lines.append(f"| {r['attribute']} | {r['n']} | {r['cannot_tell']} | {r['other']} | {values} | {num(r['mA'])} "
+                     f"| {num(r['baseline_mA'])} | {span(r['ci'])} | {span(r['margin_ci'])} | {num(r['accuracy'])} "
+                     f"| {num(r['baseline_accuracy'])} | {shown} |")
+    return "\n".join(lines)
 
 
 def _replayable(argv: list[str]) -> list[str]:

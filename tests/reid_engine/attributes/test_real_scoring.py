@@ -147,6 +147,14 @@ def test_the_command_scores_the_colour_namer_from_saved_crops_and_writes_the_gat
     assert loaded.estimated == ("upper_colour", "lower_colour")
     assert loaded.figures["upper_colour"]["n"] == 12
     assert "--crops" not in json.loads(gate.read_text())["command"]
+    table = io.StringIO()
+    with contextlib.redirect_stdout(table):
+        assert reid_main(["eval-attributes", "--dataset", "real-labelled", "--root", str(root), "--crops", str(crops),
+                          "--resamples", "200", "--table"]) == 0
+    lines = table.getvalue().splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert lines[2 + list(rows).index("upper_colour")].startswith("| upper_colour | 12 | 0 | 0 | red 6, blue 6 | 1.000 | 0.500 |")
+    assert lines[2 + list(rows).index("gender")].endswith("| no: the predictor does not estimate it |")
 
 
 def test_the_network_predictor_needs_a_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,3 +171,28 @@ def test_the_shipped_gate_is_what_the_evaluation_wrote() -> None:
         if row["passed"]:
             assert row["ci"][0] > row["baseline_mA"]
             assert row["n"] >= 10
+
+
+def test_the_command_scores_an_attribute_network_on_every_labelled_attribute(tmp_path: Path) -> None:
+    import torch
+
+    from reid_engine.attributes.model import build_attribute_net, save_attribute_model
+    from reid_engine.models.reid_net import ModelConfig
+
+    torch.manual_seed(0)
+    model = build_attribute_net(ModelConfig(backbone="resnet18", pretrained=False))
+    checkpoint = tmp_path / "model.pt"
+    save_attribute_model(checkpoint, model, size_hw=(64, 32), meta={})
+    box = [(0, [0.0, 0.0, 10.0, 20.0])]
+    root = write_set(tmp_path / "set", [record(i, box, gender="male" if i % 2 else "female") for i in range(4)])
+    crops = tmp_path / "crops.npz"
+    save_crops(crops, FoundCrops(crops=tuple((person(RED, BLUE),) for _ in range(4)), pipeline={}))
+    out = run_cli("--dataset", "real-labelled", "--root", str(root), "--crops", str(crops), "--checkpoint",
+                  str(checkpoint), "--resamples", "100", "--json")
+    rows = {r["attribute"]: r for r in out["attributes"]}
+    assert out["predictor"] == "network"
+    assert all(r["predicted"] for r in rows.values())
+    assert rows["gender"]["n"] == 4
+    assert rows["gender"]["mA"] == 0.5  # one answer for four identical crops: right for one gender only
+    assert rows["gender"]["reason"].startswith("only 4 labelled tracks")
+    assert out["estimated"] == []
