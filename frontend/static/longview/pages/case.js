@@ -106,4 +106,9 @@ if (form) {
       button.disabled = false;
     }
   });
+  // The button stays disabled until the upload can run here: a click before this script loaded
+  // would submit the form natively, with no recording time filled in yet.
+  const ready = form.querySelector("button[type=submit]");
+  ready.disabled = false;
+  ready.removeAttribute("title");
 }
