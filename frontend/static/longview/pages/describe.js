@@ -53,7 +53,8 @@ function finished(text) {
   status.textContent = text;
   section.dataset.done = "1";
   waiting = false;
-  describeButton.disabled = uploadButton.disabled = false;
+  uploadButton.disabled = false;
+  describeButton.disabled = !form.querySelector("select[data-attribute]");  // nothing estimated: nothing to describe
 }
 
 function show(m) {
