@@ -28,6 +28,16 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``SECURE_PROXY_SSL_HEADER`` from ``"Header-Name: value"`` (empty: None)."""
+    if not raw.strip():
+        return None
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or not value.strip():
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER must read 'Header-Name: value', got {raw!r}")
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
 PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
 DEBUG = _env_bool("DEBUG", default=not PRODUCTION)
 
@@ -179,6 +189,9 @@ CELERY_TASK_DEFAULT_QUEUE = "ingest"
 # ``manage.py enforce_retention``).
 CELERY_BEAT_SCHEDULE = {
     "enforce-retention": {"task": "cases.enforce_retention", "schedule": 24 * 3600.0, "options": {"queue": "ingest"}},
+    # Uploads abandoned for LONGVIEW["UPLOAD_EXPIRY_HOURS"] lose their bytes and rows (also
+    # ``manage.py expire_uploads``).
+    "expire-uploads": {"task": "videos.expire_uploads", "schedule": 3600.0, "options": {"queue": "ingest"}},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -214,8 +227,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The product's own settings, typed: LONGVIEW_CONFIG names an optional TOML file of them, and single
-# environment variables (MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES, ENGINE_DEVICE, ENGINE_THREADS,
-# PIPELINE_CONFIG) override it; a bad value is an ImproperlyConfigured naming it.
+# environment variables (MAX_UPLOAD_BYTES, UPLOAD_CHUNK_BYTES, UPLOAD_EXPIRY_HOURS, ENGINE_DEVICE,
+# ENGINE_THREADS, PIPELINE_CONFIG) override it; a bad value is an ImproperlyConfigured naming it.
 LONGVIEW = longview_config(os.environ).as_settings()
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
 DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024**2
@@ -234,7 +247,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind a TLS-terminating proxy the server itself speaks plain HTTP: the proxy's header says
+    # the browser's request was HTTPS, so there is no redirect loop. Empty: no proxy is trusted.
+    SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"))
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int(os.environ, "SECURE_HSTS_SECONDS", 31536000)

@@ -34,17 +34,22 @@ class SubjectQueryConfig:
         rrf_k: the constant of reciprocal-rank fusion, ``Σ 1 / (rrf_k + rank)``.
         candidates: how many hits each outfit query asks the index for before fusion.
         negative_margin: a candidate is pushed down when its similarity to the nearest rejected
-            sighting exceeds that to the nearest confirmed one by more than this …
-        negative_floor: … and is at least this (a candidate unlike everyone judged is left alone:
-            being a little nearer a rejected stranger than the subject says nothing).
+            sighting exceeds that to the nearest confirmed one by more than this (below 0: also when
+            it is only a little less like the rejected one) …
+        negative_floor: … and its similarity to that rejected sighting is at least this (-1: any).
+
+    The defaults are those the simulated investigator of ``scripts/subject_eval.py`` scored best on
+    its tuning sets (docs/subjects.md): the ImageNet appearance vectors of one outfit seen by two
+    cameras are about as alike as those of two outfits, so a high threshold; a small ``rrf_k``, so
+    that an item first for one outfit query is not outweighed by items middling for all of them.
     """
 
-    outfit_threshold: float = 0.7
-    fusion: FusionMethod = "max"
-    rrf_k: int = 60
+    outfit_threshold: float = 0.75
+    fusion: FusionMethod = "rrf"
+    rrf_k: int = 10
     candidates: int = 200
-    negative_margin: float = 0.0
-    negative_floor: float = 0.5
+    negative_margin: float = -0.05
+    negative_floor: float = -1.0
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.outfit_threshold <= 1.0:

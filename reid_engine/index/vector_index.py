@@ -86,6 +86,20 @@ class VectorIndex:
         """All ids in the index, int64 (N,), ascending."""
         return self._ids.copy()
 
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids``, float32 (len(ids), dim), in the order given.
+
+        IVF-PQ gives back its float16 copy; every other kind the vectors as added.
+
+        Raises:
+            KeyError: when an id is not in the index.
+        """
+        ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        absent = ids[~member(self._ids, ids)]
+        if absent.size:
+            raise KeyError(f"ids not in the index: {absent[:5].tolist()}")
+        return self._structure.reconstruct(ids)
+
     def memory_bytes(self) -> int:
         """Approximate bytes the index holds (vectors or codes, ids, id maps, centroids, links)."""
         return self._structure.memory_bytes() + int(self._ids.nbytes)

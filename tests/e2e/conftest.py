@@ -142,6 +142,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[
         "CHANNEL_PREFIX": f"e2e{redis_port}",
         "DEMO_ADMIN_PASSWORD": ADMIN[1],
         "DEMO_INVESTIGATOR_PASSWORD": INVESTIGATOR[1],
+        # Small chunks: a browser upload of a test clip takes several, so one can stop part-way.
+        "UPLOAD_CHUNK_BYTES": str(64 * 1024),
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
     }

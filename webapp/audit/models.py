@@ -30,6 +30,7 @@ class Action(models.TextChoices):
     VIDEO_LINK = "video.link", "footage linked into a case"
     VIDEO_VIEW = "video.view", "footage page viewed"
     VIDEO_DELETE = "video.delete", "footage deleted"
+    UPLOAD_EXPIRE = "upload.expire", "abandoned upload deleted"
     PLAYBACK = "playback", "footage played"
     PERSON_VIEW = "person.view", "person viewed"
     SEARCH = "search", "search"

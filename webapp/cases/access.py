@@ -67,14 +67,22 @@ def role_in(user: Any, case: Case) -> str | None:
     return CaseMember.objects.filter(case=case, user=user).values_list("role", flat=True).first()
 
 
-def capabilities(user: Any, case: Case) -> frozenset[Capability]:
-    role = role_in(user, case)
+def _granted(user: Any, role: str | None) -> frozenset[Capability]:
+    """What ``role`` (``None``: no membership) gives ``user``, before the case's state limits it."""
     caps = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
     if _active(user) and is_admin(user):
         caps = caps | ADMIN_CAPABILITIES
-    if not case.is_open:
-        caps = caps & CLOSED_CASE_ALLOWS
     return caps
+
+
+def _in_state(case: Case, caps: frozenset[Capability]) -> frozenset[Capability]:
+    """``caps`` as far as the case's state allows them: a closed case keeps only reading and administration."""
+    return caps if case.is_open else caps & CLOSED_CASE_ALLOWS
+
+
+def capabilities(user: Any, case: Case) -> frozenset[Capability]:
+    """What ``user`` may do to ``case`` now: their role's rights, an admin's, as the case's state allows."""
+    return _in_state(case, _granted(user, role_in(user, case)))
 
 
 def case_for(user: Any, case_id: Any, capability: Capability = Capability.VIEW) -> Case:
@@ -91,17 +99,15 @@ def case_for(user: Any, case_id: Any, capability: Capability = Capability.VIEW) 
     case = listed_cases(user).filter(pk=pk).first()
     if case is None:
         raise DomainError("no such case", status_code=404)
+    if capability in capabilities(user, case):
+        return case
     role = role_in(user, case)
-    if role is None and not (is_admin(user) and capability in ADMIN_CAPABILITIES):
-        raise DomainError("no such case", status_code=404)
-    allowed = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
-    if is_admin(user):
-        allowed = allowed | ADMIN_CAPABILITIES
-    if capability not in allowed:
+    if capability not in _granted(user, role):
+        # Not a member (and not an admin exercising an admin capability): the case does not exist.
+        if role is None:
+            raise DomainError("no such case", status_code=404)
         raise DomainError(f"your role in this case ({role}) does not allow {capability.value}", status_code=403)
-    if not case.is_open and capability not in CLOSED_CASE_ALLOWS:
-        raise DomainError(f"case {case.reference} is closed", status_code=409)
-    return case
+    raise DomainError(f"case {case.reference} is closed", status_code=409)
 
 
 def scope_videos(user: Any, queryset: QuerySet[Any], *, case: Case | None = None) -> QuerySet[Any]:
@@ -139,10 +145,3 @@ def case_of_video(user: Any, video_id: int, preferred: Any = None) -> Case:
     if case is None:
         raise DomainError("no such video", status_code=404)
     return case
-
-
-def require_member_object(obj: Any) -> Any:
-    """``obj`` or 404: for ``scope_*(...).filter(pk=…).first()`` results."""
-    if obj is None:
-        raise DomainError("not found", status_code=404)
-    return obj

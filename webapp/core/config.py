@@ -28,6 +28,8 @@ class LongviewConfig:
     Attributes:
         max_upload_bytes: the largest video accepted.
         upload_chunk_bytes: the size of one chunk the browser sends.
+        upload_expiry_hours: an upload no chunk has reached for this long is abandoned: its bytes
+            and its row are deleted (hourly, and by ``manage.py expire_uploads``).
         allowed_video_extensions: file name endings accepted for upload.
         engine_device: where the workers' models run (``"cpu"``, ``"cuda:0"``).
         engine_threads: torch threads per worker process.
@@ -51,6 +53,7 @@ class LongviewConfig:
 
     max_upload_bytes: int = 8 * 1024**3
     upload_chunk_bytes: int = 8 * 1024**2
+    upload_expiry_hours: float = 24.0
     allowed_video_extensions: tuple[str, ...] = VIDEO_EXTENSIONS
     engine_device: str = "cpu"
     # Half the cores: the ingest and search workers share the machine, and oversubscribed torch
@@ -70,6 +73,8 @@ class LongviewConfig:
         for name in ("max_upload_bytes", "upload_chunk_bytes", "engine_threads", "search_batch", "search_k"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (math.isfinite(self.upload_expiry_hours) and self.upload_expiry_hours > 0):
+            raise ValueError(f"upload_expiry_hours must be a positive number, got {self.upload_expiry_hours}")
         if not 0.0 <= self.colour_min_probability <= 1.0:
             raise ValueError(f"colour_min_probability must be within 0..1, got {self.colour_min_probability}")
         if not (math.isfinite(self.walking_speed_mps) and self.walking_speed_mps > 0):
@@ -82,6 +87,7 @@ class LongviewConfig:
         return {
             "MAX_UPLOAD_BYTES": self.max_upload_bytes,
             "UPLOAD_CHUNK_BYTES": self.upload_chunk_bytes,
+            "UPLOAD_EXPIRY_HOURS": self.upload_expiry_hours,
             "ALLOWED_VIDEO_EXTENSIONS": self.allowed_video_extensions,
             "ENGINE_DEVICE": self.engine_device,
             "ENGINE_THREADS": self.engine_threads,
@@ -103,6 +109,7 @@ _INT_VARIABLES = {
     "UPLOAD_CHUNK_BYTES": "upload_chunk_bytes",
     "ENGINE_THREADS": "engine_threads",
 }
+_FLOAT_VARIABLES = {"UPLOAD_EXPIRY_HOURS": "upload_expiry_hours"}
 _STR_VARIABLES = {
     "ENGINE_DEVICE": "engine_device",
     "PIPELINE_CONFIG": "pipeline_config",
@@ -142,6 +149,13 @@ def longview_config(environ: Mapping[str, str]) -> LongviewConfig:
         value = env_int(environ, variable)
         if value is not None:
             overrides[key] = value
+    for variable, key in _FLOAT_VARIABLES.items():
+        raw = environ.get(variable, "").strip()
+        if raw:
+            try:
+                overrides[key] = float(raw)
+            except ValueError:
+                raise ImproperlyConfigured(f"{variable} must be a number, got {raw!r}") from None
     for variable, key in _STR_VARIABLES.items():
         if environ.get(variable):
             overrides[key] = environ[variable]

@@ -18,6 +18,7 @@ from webapp.search.models import SearchRecord
 from webapp.subjects.models import Sighting, Subject
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
+from webapp.videos.uploads import uploads_unfinished
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -46,6 +47,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": Capability.MANAGE in caps,
         "can_close": Capability.CLOSE in caps,
         "videos": videos.annotate(people=Count("tracklets"))[:500],
+        "unfinished": uploads_unfinished(request.user, videos) if Capability.UPLOAD in caps else [],
         "people_count": people,
         "searches": searches,
         "subjects": Subject.objects.filter(case=case).select_related("created_by").annotate(
@@ -55,5 +57,6 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
         "cameras": Camera.objects.all(),
         "is_admin": is_admin(request.user),
         "chunk_bytes": settings.LONGVIEW["UPLOAD_CHUNK_BYTES"],
+        "upload_expiry_hours": settings.LONGVIEW["UPLOAD_EXPIRY_HOURS"],
         "accept": ",".join(settings.LONGVIEW["ALLOWED_VIDEO_EXTENSIONS"]),
     })

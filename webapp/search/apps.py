@@ -5,11 +5,11 @@ from typing import Any
 from django.apps import AppConfig
 
 
-def _purge_deleted_video(sender: Any, *, camera_ids: list[int], **kwargs: Any) -> None:
+def _purge_deleted_video(sender: Any, *, camera_ids: list[int], tracklet_ids: list[int], **kwargs: Any) -> None:
     # Imported here, not at start-up: the web process loads FAISS only when it first needs the index.
     from webapp.search.index import index_purge
 
-    index_purge(camera_ids)
+    index_purge(camera_ids, tracklet_ids)
 
 
 class SearchConfig(AppConfig):

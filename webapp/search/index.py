@@ -7,7 +7,8 @@ Tracklets are sharded by their camera's gallery; cameras without a gallery share
 Each process (a search or ingest worker, the web server for REST searches) holds its own shards,
 loaded lazily: a shard starts from its snapshot on disk, adds what the database has beyond it, and is
 rebuilt from the database when the two disagree (a deletion, a camera moved to another gallery, a
-snapshot that fails its checksum). A search looks only into the shards its filters need and merges
+snapshot that fails its checksum). The process that deletes footage takes its people out of its
+shards and their snapshots in place instead. A search looks only into the shards its filters need and merges
 their hits by score. See :mod:`webapp.search.shards` for how a rebuild leaves searches running.
 """
 
@@ -165,14 +166,28 @@ def index_add(tracklets: list[Tracklet]) -> None:
                 logger.info("%s index shard %s saved: %s vectors", lane.name, key, fingerprints[key].count)
 
 
-def index_purge(camera_ids: Iterable[int]) -> dict[str, dict[ShardKey, int]]:
-    """Rebuild the shards of these cameras in both lanes now and rewrite their snapshots, so that
-    vectors of deleted people are gone from this process and from disk (other processes rebuild
-    theirs at their next search, and filter by the database meanwhile); returns vectors per shard."""
+def index_purge(camera_ids: Iterable[int], tracklet_ids: Iterable[int]) -> dict[str, dict[ShardKey, int]]:
+    """Remove deleted people from the shards of these cameras in both lanes now and rewrite their
+    snapshots, so that their vectors are gone from this process and from disk (other processes
+    rebuild theirs at their next search, and filter by the database meanwhile); returns vectors per
+    shard.
+
+    Only the deleted ids are taken out (see :meth:`Shard.purge`): a shard is rebuilt from the
+    database only when the result would not match it.
+
+    Args:
+        camera_ids: the cameras the deleted people were seen by.
+        tracklet_ids: the deleted people, already gone from the database.
+    """
     keys = {shard_of(g) for g in Camera.objects.filter(pk__in=list(camera_ids)).values_list("gallery_id", flat=True)}
+    deleted = np.fromiter(tracklet_ids, dtype=np.int64)
     counts: dict[str, dict[ShardKey, int]] = {}
     for lane in LANES:
-        counts[lane.name] = {key: _shards[lane.name].shard(key).rebuild_now() for key in sorted(keys)}
+        fingerprints = shard_fingerprints(lane)
+        counts[lane.name] = {
+            key: _shards[lane.name].shard(key).purge(deleted, fingerprints.get(key, Fingerprint()))
+            for key in sorted(keys)
+        }
     return counts
 
 

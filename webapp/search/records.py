@@ -4,7 +4,7 @@ whom, and how it ended."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from django.db import transaction
@@ -22,66 +22,67 @@ SearchKind = Literal["person", "attributes", "photo", "subject"]
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SearchParams:
-    """What ``SearchRecord.params`` holds, read and written only through this schema.
+    """What ``SearchRecord.params`` holds, read and written only through this schema: the query as
+    asked, without its justification (the record keeps that), and the kind of search it is.
+
+    The query's fields are stored once, in :class:`SearchQuery`; the few that callers read on
+    their own are properties here.
 
     Attributes:
-        kind: a person search, a search by description, or a search by photo.
-        tracklet: the person searched for (``person``), else None.
-        k: how many results at most.
-        filters: what every result had to pass.
-        attributes: the description ranked by (``attributes``); empty otherwise.
-        photo: the stored photo's generated name (``photo``), else None.
-        refine: whether a second pass re-ranked each lane.
-        subject: the subject searched with its confirmed sightings (``subject``), else None.
+        kind: a person search, a search by description, by photo, or with a subject's sightings.
+        asked: the query; :meth:`query` gives it to run again.
     """
 
     kind: SearchKind
-    tracklet: int | None
-    k: int
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    attributes: tuple[AttributeCondition, ...] = ()
-    photo: str | None = None
-    refine: bool = False
-    subject: int | None = None
+    asked: SearchQuery
 
     @classmethod
     def of_query(cls, query: SearchQuery) -> SearchParams:
-        return cls(
-            kind=query_kind(query),
-            tracklet=query.tracklet,
-            k=query.k,
-            filters=query.filters,
-            attributes=query.attributes,
-            photo=query.photo,
-            refine=query.refine,
-            subject=query.subject,
-        )
+        return cls(kind=query_kind(query), asked=replace(query, justification=""))
 
     def query(self) -> SearchQuery:
-        return SearchQuery(
-            tracklet=self.tracklet,
-            k=self.k,
-            filters=self.filters,
-            attributes=self.attributes,
-            photo=self.photo,
-            refine=self.refine,
-            subject=self.subject,
-        )
+        return self.asked
+
+    @property
+    def tracklet(self) -> int | None:
+        """The person searched for (``person``), else None."""
+        return self.asked.tracklet
+
+    @property
+    def k(self) -> int:
+        """How many results at most."""
+        return self.asked.k
+
+    @property
+    def filters(self) -> SearchFilters:
+        """What every result had to pass."""
+        return self.asked.filters
+
+    @property
+    def photo(self) -> str | None:
+        """The stored photo's generated name (``photo``), else None."""
+        return self.asked.photo
+
+    @property
+    def subject(self) -> int | None:
+        """The subject searched with its confirmed sightings (``subject``), else None."""
+        return self.asked.subject
 
     def as_json(self) -> dict[str, Any]:
+        asked = self.asked
         out: dict[str, Any] = {
             "kind": self.kind,
-            "tracklet": self.tracklet,
-            "k": self.k,
-            "filters": self.filters.as_params(),
-            "refine": self.refine,
+            "tracklet": asked.tracklet,
+            "k": asked.k,
+            "filters": asked.filters.as_params(),
+            "refine": asked.refine,
         }
         if self.kind == "attributes":
-            out["attributes"] = described(self.attributes)
+            out["attributes"] = described(asked.attributes)
         if self.kind == "photo":
-            out["photo"] = self.photo
+            out["photo"] = asked.photo
         if self.kind == "subject":
-            out["subject"] = self.subject
+            out["subject"] = asked.subject
         return out
 
     @classmethod
@@ -89,8 +90,7 @@ class SearchParams:
         """The params :meth:`as_json` wrote (records made before ``kind`` was stored included)."""
         tracklet = data.get("tracklet")
         kind: SearchKind = data.get("kind") or ("person" if tracklet is not None else "attributes")
-        return cls(
-            kind=kind,
+        asked = SearchQuery(
             tracklet=tracklet,
             k=int(data["k"]),
             filters=SearchFilters.from_params(data.get("filters")),
@@ -102,6 +102,7 @@ class SearchParams:
             refine=bool(data.get("refine")),
             subject=data.get("subject"),
         )
+        return cls(kind=kind, asked=asked)
 
 
 def query_kind(query: SearchQuery) -> SearchKind:

@@ -2,10 +2,12 @@
 
 A shard knows what its index holds by a :class:`Fingerprint` (count, sum and highest of the ids) and
 compares it with the database's. New rows are appended in place, under the shard's write lock (a
-FAISS index must not be searched while it is written). A deletion, or a camera moving to another
-gallery, needs a rebuild: it runs on a background thread while searches go on against the previous
-index, and the finished index is swapped in by one reference assignment. Only the very first load of
-a shard makes its callers wait, since there is nothing older to serve; other shards never wait.
+FAISS index must not be searched while it is written), and the process that deletes rows takes
+their ids out in place (:meth:`Shard.purge`). A deletion seen only in the fingerprint (another
+process's), or a camera moving to another gallery, needs a rebuild: it runs on a background thread
+while searches go on against the previous index, and the finished index is swapped in by one
+reference assignment. Only the very first load of a shard makes its callers wait, since there is
+nothing older to serve; other shards never wait.
 """
 
 from __future__ import annotations
@@ -190,14 +192,57 @@ class Shard:
             The vectors the shard holds now.
         """
         with self._building:
-            state = self._build()
-            with self._rw.write():
-                self._state = state
-            if state.index is None:
+            return self._rebuild_and_store()
+
+    def purge(self, ids: np.ndarray, db: Fingerprint) -> int:
+        """Remove deleted rows' ``ids`` from the index and rewrite its snapshot (or remove it, when
+        the shard is left empty), without reading the shard's other rows from the database.
+
+        The index taken is this process's, or else the shard's snapshot. Once the ids are out it
+        must match ``db`` (the database's fingerprint of the shard, taken after the deletion), after
+        appending rows stored since; when it does not (another deletion this process has not seen,
+        no usable snapshot of a shard with rows left, an index kind that cannot remove in place)
+        the shard is rebuilt from the database instead, as :meth:`rebuild_now` does. Either way the
+        snapshot then holds exactly the ids and vectors a rebuild would.
+
+        Returns:
+            The vectors the shard holds now.
+        """
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        with self._building:
+            index = self._state.index if self._state.index is not None else self._source.load(self.key)
+            if index is None and db.count == 0:
+                # Nothing held here or on disk, and nothing left to hold.
                 self._source.discard(self.key)
-            else:
-                self._source.save(self.key, state.index)
+                return 0
+            # HNSW removes by rebuilding its graph, which under the write lock would stall searches.
+            if index is None or index.kind == "hnsw":
+                return self._rebuild_and_store()
+            with self._rw.write():
+                index.remove(ids)
+                self._state = _State(index, Fingerprint.of(index.ids()))
+            if self._state.fingerprint != db and not self._append(db):
+                logger.info("index shard %s: purged index does not match the database; rebuilding", self.key)
+                return self._rebuild_and_store()
+            self._store()
+            return self._state.fingerprint.count
+
+    def _rebuild_and_store(self) -> int:
+        """Rebuild from the database, swap the result in and store it (the caller holds ``_building``)."""
+        state = self._build()
+        with self._rw.write():
+            self._state = state
+        self._store()
         return state.fingerprint.count
+
+    def _store(self) -> None:
+        """Write the snapshot of the current index; an emptied shard drops index and snapshot."""
+        if self._state.fingerprint.count == 0:
+            with self._rw.write():
+                self._state = _State(None, Fingerprint())
+            self._source.discard(self.key)
+        else:
+            self.save()
 
     def wait_for_rebuild(self, timeout: float | None = None) -> None:
         builder = self._builder

@@ -84,7 +84,7 @@ def search_photo_run(*, search_id: int) -> None:
             raise
         vectors = QueryVectors(appearance=embedded.appearance, identity=embedded.identity)
         search_stream(
-            record, push, embedding_lanes(vectors, params.filters, params.k, exclude=[], refine=params.refine)
+            record, push, embedding_lanes(vectors, params.filters, params.k, exclude=[], refine=params.query().refine)
         )
     finally:
         photo_delete(params.photo)

@@ -47,3 +47,16 @@ class UploadCreateSerializer(serializers.Serializer):
         if "file" not in attrs and ("filename" not in attrs or "size" not in attrs):
             raise serializers.ValidationError("send either a file, or a filename and size to upload in chunks")
         return attrs
+
+
+class UploadStateSerializer(serializers.Serializer):
+    """Where an upload stands (``GET /api/videos/{id}/content/``), to resume it from another page."""
+
+    video = serializers.IntegerField()
+    status = serializers.CharField()
+    name = serializers.CharField(help_text="the file name the upload was started with")
+    size = serializers.IntegerField(help_text="the file's size in bytes")
+    offset = serializers.IntegerField(help_text="the next byte to send")
+    head_bytes = serializers.IntegerField(help_text="how many bytes from the start head_sha256 covers")
+    head_sha256 = serializers.CharField(help_text="sha256 of the first head_bytes received (empty when none)")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="when the upload is deleted unless a chunk arrives")

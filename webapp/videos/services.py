@@ -206,16 +206,19 @@ def video_delete(*, video: Video, user: Any = None, client_address: str = "") ->
     shutil.rmtree(video.thumbnail_dir, ignore_errors=True)
     video.file_path.unlink(missing_ok=True)
     video.proxy_path.unlink(missing_ok=True)
-    cameras = sorted(set(video.tracklets.values_list("camera_id", flat=True)) | {video.camera_id})
+    people = list(video.tracklets.order_by("pk").values_list("pk", "camera_id"))
+    cameras = sorted({camera_id for _, camera_id in people} | {video.camera_id})
+    tracklet_ids = [pk for pk, _ in people]
     if user is not None:
-        people = video.tracklets.count()
         for case_id in video.case_links.values_list("case_id", flat=True):
             audit_record(action=Action.VIDEO_DELETE, user=user, case_id=case_id, object_type="video",
                          object_ids=[video.pk], client_address=client_address,
-                         details={"name": video.original_name, "people_deleted": people})
+                         details={"name": video.original_name, "people_deleted": len(tracklet_ids)})
     video_id = video.pk
     video.delete()
-    transaction.on_commit(lambda: video_deleted.send(sender=Video, video_id=video_id, camera_ids=cameras))
+    transaction.on_commit(
+        lambda: video_deleted.send(sender=Video, video_id=video_id, camera_ids=cameras, tracklet_ids=tracklet_ids)
+    )
 
 
 def videos_delete_for_case(*, case: Any, report: Any, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-# Sent after a video's deletion commits, with ``video_id`` and ``camera_ids`` (the cameras its
-# people were seen by): the search index drops them from its shards and snapshots at once.
+# Sent after a video's deletion commits, with ``video_id``, ``tracklet_ids`` (its people) and
+# ``camera_ids`` (the cameras they were seen by): the search index drops them from its shards and
+# snapshots at once.
 video_deleted = Signal()

@@ -20,7 +20,8 @@ from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
 from webapp.videos import services
 from webapp.videos.models import Video
-from webapp.videos.serializers import UploadCreateSerializer, VideoSerializer
+from webapp.videos.serializers import UploadCreateSerializer, UploadStateSerializer, VideoSerializer
+from webapp.videos.uploads import upload_state
 
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
@@ -77,6 +78,15 @@ class VideoViewSet(
             video=video, start=start, stream=request._request, length=end - start + 1
         )
         return Response(VideoSerializer(video, context={"request": request}).data)
+
+    @extend_schema(responses={200: UploadStateSerializer})
+    @content.mapping.get
+    def content_state(self, request: Request, pk: str | None = None) -> Response:
+        """Where an upload stands, to resume it: the offset to send from and the sha256 of the
+        first ``head_bytes`` received, to check the file picked again is the same one."""
+        video = self.get_object()
+        _require_in_some_case(request.user, video, Capability.UPLOAD)
+        return Response(UploadStateSerializer(upload_state(video)).data)
 
     def perform_destroy(self, instance: Video) -> None:
         held_by = Case.objects.filter(video_links__video=instance)

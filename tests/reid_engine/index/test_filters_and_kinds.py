@@ -193,6 +193,25 @@ def test_remove_then_re_add_on_an_ann_index(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_a_removal_leaves_the_ids_and_vectors_of_an_index_built_from_the_rest(kind: str, tmp_path: Path) -> None:
+    ids, vectors, queries = _data()
+    index = VectorIndex(DIM, _config(kind))
+    index.add(ids, vectors)
+    gone = ids[::97]
+    assert index.remove(gone) == gone.size
+    save_snapshot(index, tmp_path / "ix.snap")
+    loaded = load_snapshot(tmp_path / "ix.snap")
+    kept = ids[~np.isin(ids, gone)]
+    fresh = VectorIndex(DIM, _config(kind))
+    fresh.add(kept, vectors[~np.isin(ids, gone)])
+    assert np.array_equal(loaded.ids(), kept)
+    assert np.array_equal(loaded.vectors(kept), fresh.vectors(kept))
+    assert not {h.item_id for h in loaded.search(queries[0], 200)} & set(gone.tolist())
+    with pytest.raises(KeyError):
+        loaded.vectors(gone[:1])
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_snapshot_round_trip_keeps_kind_results_and_settings(kind: str, tmp_path: Path) -> None:
     ids, _, queries = _data()
     index = _index(kind)

@@ -190,6 +190,8 @@ RULES: dict[tuple[str, str], Rule] = {
                                      request=lambda w, c: (f"/api/videos/{w.videos[c].pk}/", None, {})),
     ("video-content", "put"): Rule(Kind.API_CASE, ok=409, capability="upload", request=lambda w, c: (
         f"/api/videos/{w.videos[c].pk}/content/", b"x", {"HTTP_CONTENT_RANGE": "bytes 0-0/1"}), fmt="raw"),
+    ("video-content", "get"): Rule(Kind.API_CASE, capability="upload", request=lambda w, c: (
+        f"/api/videos/{w.videos[c].pk}/content/", None, {})),
     ("video-tracklets", "get"): Rule(Kind.API_CASE,
                                      request=lambda w, c: (f"/api/videos/{w.videos[c].pk}/tracklets/", None, {})),
     ("tracklet-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/tracklets/")),

@@ -83,6 +83,16 @@ def build_scene(case: Case | None = None, seed: int = 0) -> Scene:
     twin = _unit(0.6 * red_coat + 0.2 * rng.normal(size=DIM))
     twins = [_person(at_gate, 30 + i, 500.0 + 20 * i, _unit(twin + 0.05 * rng.normal(size=DIM)),
                      _unit(rng.normal(size=DIM))) for i in range(2)]
+    # The crowd: everyone else the cameras saw, like neither outfit, so that each outfit query's
+    # candidates are mostly its own look-alikes, as in footage of any length.
+    Tracklet.objects.bulk_create([
+        Tracklet(video=video, camera=video.camera, track_id=100 + i, start_s=900.0 + i, end_s=905.0 + i,
+                 start_time=video.recorded_at + timedelta(seconds=900 + i),
+                 end_time=video.recorded_at + timedelta(seconds=905 + i), num_frames=5,
+                 appearance_embedding=_unit(rng.normal(size=DIM)).tobytes(), appearance_embedder="test",
+                 identity_embedding=_unit(rng.normal(size=DIM)).tobytes(), identity_embedder="test")
+        for video in (at_gate, on_platform) for i in range(150)
+    ])
     return Scene(red, grey, red_strangers, twins, gate, platform)
 
 
@@ -134,7 +144,7 @@ def test_a_confirmed_sighting_in_another_outfit_pulls_that_outfit_in(
 ) -> None:
     client = client_for(investigator)
     single = search_now(user=investigator, query=SearchQuery(
-        tracklet=scene.red[0].pk, k=6, filters=_case_filters(), justification="witness 3"))
+        tracklet=scene.red[0].pk, k=10, filters=_case_filters(), justification="witness 3"))
     single_outfit = _ids(single["lanes"]["same_outfit"])
     # One crop of the red coat finds the rest of the red coat and strangers in red, never the hoodie.
     assert set(_ids([{"tracklet": t.pk} for t in scene.red[1:]])) <= set(single_outfit)
@@ -145,13 +155,13 @@ def test_a_confirmed_sighting_in_another_outfit_pulls_that_outfit_in(
     detail = client.get(f"/api/subjects/{subject}/").json()
     assert [o["sightings"] for o in detail["outfits"]] == [[scene.red[0].pk], [scene.grey[0].pk]]
 
-    found = _search(client, subject)
+    found = _search(client, subject, k=10)
     outfit_lane = _ids(found["lanes"]["same_outfit"])
     # Both outfits pull in their own sightings; the confirmed ones are not shown again.
     assert {t.pk for t in scene.grey[1:]} <= set(outfit_lane)
     assert {t.pk for t in scene.red[1:]} <= set(outfit_lane)
     assert not set(outfit_lane) & {scene.red[0].pk, scene.grey[0].pk}
-    assert len(outfit_lane) == 6
+    assert len(outfit_lane) == 10
 
 
 def _case_filters() -> Any:
@@ -171,20 +181,27 @@ def test_a_rejected_person_never_comes_back_and_its_look_alikes_go_down(
     assert _decide(client, subject, twin, "rejected").status_code == 200
 
     after = _search(client, subject, k=20)
+    # Pushed below the twenty shown.
+    assert other_twin.pk not in _ids(after["lanes"]["same_outfit"])
+    # Every candidate shown, to see where it went.
+    after = _search(client, subject, k=500)
     for lane in ("same_outfit", "clothes_change"):
         assert twin.pk not in _ids(after["lanes"][lane])
     cards = after["lanes"]["same_outfit"]
-    flagged = [c["tracklet"] for c in cards if c.get("like_rejected")]
+    flagged = {c["tracklet"] for c in cards if c.get("like_rejected")}
     # The near-twin of the rejected stranger looks more like him than like the subject: it goes
-    # below everyone else, with the reason on its card.
-    assert flagged == [other_twin.pk]
-    assert _ids(cards)[-1] == other_twin.pk
+    # below everyone not like him, with the reason on its card; the subject's own sightings do not.
+    assert other_twin.pk in flagged
+    assert not flagged & {t.pk for t in scene.red}
+    order = _ids(cards)
+    assert all(order.index(t) > order.index(r.pk) for t in flagged for r in scene.red[1:])
+    assert order.index(other_twin.pk) > _ids(before["lanes"]["same_outfit"]).index(other_twin.pk)
     rejected = client.get(f"/api/subjects/{subject}/").json()["rejected_sightings"]
     assert _ids(rejected) == [twin.pk]
 
     # Withdrawing the decision lets the person be shown again.
     assert client.delete(f"/api/subjects/{subject}/sightings/{twin.pk}/").status_code == 200
-    assert twin.pk in _ids(_search(client, subject, k=20)["lanes"]["same_outfit"])
+    assert twin.pk in _ids(_search(client, subject, k=500)["lanes"]["same_outfit"])
     assert list(AuditEntry.objects.filter(action__startswith="sighting.").order_by("seq").values_list(
         "action", flat=True)) == ["sighting.confirm", "sighting.reject", "sighting.undo"]
 
@@ -211,7 +228,7 @@ def test_a_subject_search_streams_like_a_person_search(scene: Scene, investigato
     subject = subject_create(user=investigator, case_id=the_case().pk, label="P", tracklet_id=scene.red[0].pk)
     sighting_decide(user=investigator, subject_id=subject.pk, tracklet_id=scene.grey[0].pk, decision="confirmed")
     channel = new_channel()
-    record = subject_search_start(user=investigator, subject_id=subject.pk, data={"justification": "w", "k": 6},
+    record = subject_search_start(user=investigator, subject_id=subject.pk, data={"justification": "w", "k": 10},
                                   reply_channel=channel)
     assert record.params["kind"] == "subject"
     assert record.params["subject"] == subject.pk

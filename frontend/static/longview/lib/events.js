@@ -1,5 +1,5 @@
-// The page's one websocket: reconnects with backoff, re-sends subscriptions, and queues what is
-// sent while it is closed.
+// The page's one websocket: reconnects with backoff, re-sends subscriptions, queues what is sent
+// while it is closed, and tells the page when it reopened (what was pushed meanwhile is lost).
 
 export class Events {
   constructor() {
@@ -7,6 +7,8 @@ export class Events {
     this.pending = [];   // [message, onSent] waiting for the socket to open
     this.sticky = [];
     this.delay = 500;
+    this.opened = 0;     // connections opened so far: a reply to a message sent on an earlier one is lost
+    this.reopened = [];
     this.connect();
   }
 
@@ -15,9 +17,12 @@ export class Events {
     this.ws = new WebSocket(proto + location.host + "/ws/events/");
     this.ws.onopen = () => {
       this.delay = 500;
+      // Counted first: a queued message sent below belongs to this connection.
+      const again = this.opened++ > 0;
       this.sticky.forEach((m) => this.ws.send(JSON.stringify(m)));
       this.pending.splice(0).forEach(([m, onSent]) => this.transmit(m, onSent));
       document.body.dataset.ws = "open";
+      if (again) this.reopened.forEach((fn) => fn());
     };
     this.ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
@@ -31,6 +36,12 @@ export class Events {
   }
 
   on(type, fn) { (this.handlers[type] = this.handlers[type] || []).push(fn); }
+
+  // ``fn`` runs each time the socket opens again after it dropped (sticky messages already re-sent).
+  onReopen(fn) { this.reopened.push(fn); }
+
+  // Drops the connection as a failing network would; it reconnects like after any other drop.
+  drop() { this.ws.close(); }
 
   transmit(msg, onSent) {
     if (onSent) onSent();

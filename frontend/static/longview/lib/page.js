@@ -4,5 +4,8 @@ import { initPlayer } from "./player.js";
 
 export function startPage() {
   initPlayer();
-  return new Events();
+  const events = new Events();
+  // Reachable from the browser's console and the browser tests (to drop the connection mid-search).
+  window.longviewEvents = events;
+  return events;
 }

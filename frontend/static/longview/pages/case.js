@@ -3,6 +3,7 @@ import { renderStatus, renderStoredStatus } from "../lib/cards.js";
 import { api, el } from "../lib/dom.js";
 import { watchIngest } from "../lib/events.js";
 import { startPage } from "../lib/page.js";
+import { UploadQueue, notTheSameFile } from "../lib/uploads.js";
 
 const events = startPage();
 const table = document.getElementById("videos");
@@ -42,69 +43,83 @@ function addRow(video) {
   table.tBodies[0].prepend(row);
 }
 
+// ---- uploads: several files queued at once, and the unfinished ones resumed ----
 const form = document.getElementById("upload-form");
 if (form) {
-  const localNow = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
-  form.recorded_at.value = localNow.toISOString().slice(0, 19);
-  const chunk = Number(document.getElementById("upload").dataset.chunkBytes);
-  const bar = document.getElementById("upload-progress");
+  const localNow = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+  form.recorded_at.value = localNow();
+  const box = document.getElementById("upload");
+  const overall = document.getElementById("upload-progress");
   const text = document.getElementById("upload-text");
   const errorBox = document.getElementById("upload-error");
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    errorBox.hidden = true;
-    const file = form.file.files[0];
-    if (!file) return;
-    const button = form.querySelector("button");
-    button.disabled = true;
-    bar.parentElement.hidden = false;
-    bar.value = 0;
-    text.textContent = "starting upload of " + file.name;
-    try {
-      const recorded = new Date(form.recorded_at.value).toISOString();
-      let video = await api("POST", "/api/videos/", JSON.stringify({
-        case: Number(document.getElementById("case-page").dataset.case),
-        camera: Number(form.camera.value), recorded_at: recorded, filename: file.name, size: file.size,
-      }), { "Content-Type": "application/json" });
-      addRow(video);
-      let offset = video.upload_offset;
-      while (offset < file.size) {
-        const end = Math.min(offset + chunk, file.size);
-        try {
-          video = await api("PUT", "/api/videos/" + video.id + "/content/", file.slice(offset, end), {
-            "Content-Type": "application/octet-stream",
-            "Content-Range": "bytes " + offset + "-" + (end - 1) + "/" + file.size,
-          });
-        } catch (err) {
-          // 409 tells us where the server stands: resume from there.
-          if (err.status === 409 && err.data && err.data.offset !== undefined && err.data.offset < file.size) {
-            offset = err.data.offset;
-            continue;
-          }
-          if (err.data && err.data.video) {
-            const row = rowOf(err.data.video);
-            if (row) renderStatus(row.querySelector(".status"), "rejected", { reason: err.message });
-          }
-          throw err;
-        }
-        offset = video.upload_offset;
-        bar.value = Math.round((100 * offset) / file.size);
-        text.textContent = "uploading " + file.name + ": " + bar.value + "%";
-      }
-      text.textContent = file.name + " uploaded; processing has started";
+  let queued = 0, finished = 0;
+  const counted = () => {
+    overall.parentElement.hidden = false;
+    overall.value = queued ? Math.round((100 * finished) / queued) : 0;
+    text.textContent = finished + " of " + queued + " files uploaded";
+  };
+  const queue = new UploadQueue(document.getElementById("upload-queue"), () => Number(box.dataset.chunkBytes), {
+    created: addRow,
+    uploaded: (video) => {
+      finished += 1;
+      counted();
       events.send({ type: "ingest.subscribe", videos: [video.id] }, { sticky: true });
       const row = rowOf(video.id);
-      if (row) renderStatus(row.querySelector(".status"), video.status, { percent: 0, message: "queued" });
-      form.reset();
-      form.recorded_at.value = localNow.toISOString().slice(0, 19);
-    } catch (err) {
+      if (!row) return;
+      row.dataset.status = video.status;
+      renderStatus(row.querySelector(".status"), video.status, { percent: 0, message: "queued" });
+    },
+    failed: (err, video) => {
+      finished += 1;
+      counted();
       errorBox.textContent = err.message;
       errorBox.hidden = false;
-      text.textContent = "";
-      bar.parentElement.hidden = true;
-    } finally {
-      button.disabled = false;
-    }
+      const row = video ? rowOf(video.id) : (err.data && err.data.video ? rowOf(err.data.video) : null);
+      if (row) renderStatus(row.querySelector(".status"), "rejected", { reason: err.message });
+    },
+  });
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    errorBox.hidden = true;
+    const files = Array.from(form.file.files);
+    if (!files.length) return;
+    const recorded = new Date(form.recorded_at.value).toISOString();
+    const camera = Number(form.camera.value);
+    const caseId = Number(document.getElementById("case-page").dataset.case);
+    files.forEach((file) => {
+      queued += 1;
+      queue.enqueue(file, () => api("POST", "/api/videos/", JSON.stringify({
+        case: caseId, camera, recorded_at: recorded, filename: file.name, size: file.size,
+      }), { "Content-Type": "application/json" }));
+    });
+    counted();
+    form.reset();
+    form.recorded_at.value = localNow();
+  });
+
+  // Uploads of this user that stopped part-way: the same file, picked again, sends the rest.
+  document.querySelectorAll("#unfinished-uploads li[data-video]").forEach((item) => {
+    const input = item.querySelector("input.resume-file");
+    const problem = item.querySelector(".resume-error");
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      if (!file) return;
+      problem.hidden = true;
+      try {
+        const state = await api("GET", "/api/videos/" + item.dataset.video + "/content/");
+        const reason = await notTheSameFile(file, state);
+        if (reason) throw new Error(reason);
+        item.remove();
+        queued += 1;
+        counted();
+        queue.resume(file, { id: state.video, upload_offset: state.offset });
+      } catch (err) {
+        problem.textContent = err.message;
+        problem.hidden = false;
+        input.value = "";
+      }
+    });
   });
   // The button stays disabled until the upload can run here: a click before this script loaded
   // would submit the form natively, with no recording time filled in yet.

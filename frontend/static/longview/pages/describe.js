@@ -6,6 +6,7 @@ import { api, pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
 import { currentCase, justificationField } from "../lib/purpose.js";
+import { recoverOnReopen, recoverSearch, recoveredText } from "../lib/recover.js";
 
 const events = startPage();
 const settings = pageData("search-settings");
@@ -24,6 +25,7 @@ let current = null;    // id of the search on show, once known
 let waiting = false;   // a search was sent and its id is not known yet
 let early = [];        // photo-search events that arrived before the upload's reply
 let sentAt = null;
+let sentOn = null;     // the connection a description search left on (null for a photo search)
 const decisions = subjectDecisions({
   bar: document.getElementById("subject-bar"),
   status,
@@ -44,6 +46,7 @@ function reset(shown) {
     lane.box.hidden = !shown.includes(name);
   });
   delete section.dataset.done;
+  delete section.dataset.recovered;
   delete section.dataset.firstHitsMs;
   describeButton.disabled = uploadButton.disabled = true;
   sentAt = performance.now();
@@ -96,6 +99,7 @@ function begin() {
   current = null;
   early = [];
   waiting = true;
+  sentOn = null;
   status.textContent = "Searching…";
 }
 
@@ -120,7 +124,7 @@ form.addEventListener("submit", (ev) => {
   const message = { type: "search.start", case: currentCase(), justification: why.value(), attributes: attributes,
                     k: settings.k };
   if (Object.keys(filters).length) message.filters = filters;
-  events.send(message);
+  events.send(message, { onSent: () => { sentOn = events.opened; } });
 });
 
 uploadButton.addEventListener("click", async () => {
@@ -141,15 +145,42 @@ uploadButton.addEventListener("click", async () => {
   reset([settings.lanes.appearance, settings.lanes.identity]);
   begin();
   status.textContent = "Uploading the photo…";
+  const connection = events.opened;
   try {
     const started = await api("POST", "/api/search/image/", body);
     current = started.search;
     decisions.setSearch(current);
     status.textContent = "Finding the person in the photo…";
     early.splice(0).filter((e) => e.search === current).forEach(show);
+    // The socket dropped while the photo went up: events pushed meanwhile are lost.
+    if (events.opened !== connection) recoverSearch(current, recovery);
   } catch (err) {
     finished("Photo refused: " + err.message);
   }
 });
+
+// A drop mid-search loses the rest of its events: the stored record has the final lists.
+const recovery = {
+  pending: () => {
+    if (section.dataset.done === "1" || (!waiting && current === null)) return null;
+    if (current !== null) return current;
+    return sentOn !== null && sentOn !== events.opened ? "unknown" : null;
+  },
+  render: (record) => {
+    Object.entries(record.lanes).forEach(([name, hits]) => {
+      const lane = lanes[name];
+      if (!lane) return;
+      lane.grid.replaceChildren(...hits.map((h) => card(h, name)));
+      lane.count.textContent = lane.grid.children.length;
+    });
+    section.dataset.recovered = "1";
+    finished(recoveredText(record, {
+      attributes: "fitting the description", [settings.lanes.appearance]: "in the same outfit",
+      [settings.lanes.identity]: "possibly in other clothes",
+    }));
+  },
+  lost: finished,
+};
+recoverOnReopen(events, recovery);
 
 fillFilterChoices(form).catch((err) => { status.textContent = "Filters unavailable: " + err.message; });

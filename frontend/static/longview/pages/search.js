@@ -5,6 +5,7 @@ import { pageData } from "../lib/dom.js";
 import { fillFilterChoices, readFilters } from "../lib/filters.js";
 import { startPage } from "../lib/page.js";
 import { currentCase, justificationField } from "../lib/purpose.js";
+import { recoverOnReopen, recoveredText } from "../lib/recover.js";
 
 const events = startPage();
 const settings = pageData("search-settings");
@@ -22,6 +23,7 @@ const submit = form.querySelector("button[type=submit]");
 let current = null;   // id of the running search, once the server has said it
 let floor = 0;        // messages of searches below this id belong to earlier runs
 let sentAt = null;
+let sentOn = null;    // the connection the running search's query left on
 
 function finished(text) {
   status.textContent = text;
@@ -58,10 +60,12 @@ function run() {
   counted();
   status.textContent = "Searching…";
   delete section.dataset.done;
+  delete section.dataset.recovered;
   delete section.dataset.firstHitsMs;
   submit.disabled = true;
   // Timed from the moment the query leaves the browser (once the socket is open).
-  events.send(message, { onSent: () => { sentAt = performance.now(); } });
+  sentOn = null;
+  events.send(message, { onSent: () => { sentAt = performance.now(); sentOn = events.opened; } });
 }
 
 const ours = (m) => m.search >= floor && (current === null || m.search === current);
@@ -99,6 +103,24 @@ events.on("search.done", (m) => {
 });
 events.on("search.failed", (m) => { if (ours(m)) finished("Search failed: " + m.reason); });
 events.on("error", (m) => { if (m.request === "search.start") finished("Search refused: " + m.detail); });
+
+// A drop mid-search loses the rest of its events: the stored record has the final lists.
+recoverOnReopen(events, {
+  pending: () => {
+    if (section.dataset.done === "1" || sentOn === null) return null;
+    if (current !== null) return current;
+    return sentOn !== events.opened ? "unknown" : null;
+  },
+  render: (record) => {
+    Object.entries(lanes).forEach(([name, lane]) => {
+      lane.grid.replaceChildren(...(record.lanes[name] || []).map((h) => card(h, name)));
+    });
+    counted();
+    section.dataset.recovered = "1";
+    finished(recoveredText(record, { [APPEARANCE]: "in the same outfit", [IDENTITY]: "possibly in other clothes" }));
+  },
+  lost: finished,
+});
 
 form.addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
 fillFilterChoices(form).catch((err) => { status.textContent = "Filters unavailable: " + err.message; });

@@ -6,6 +6,7 @@ import { api, el, pageData } from "../lib/dom.js";
 import { drawMap } from "../lib/map.js";
 import { startPage } from "../lib/page.js";
 import { justificationField } from "../lib/purpose.js";
+import { recoverOnReopen, recoveredText } from "../lib/recover.js";
 import { drawTimeline } from "../lib/timeline.js";
 
 const events = startPage();
@@ -106,21 +107,24 @@ if (searchForm) {
   };
   const why = justificationField(searchForm);
   const decisions = subjectDecisions({ bar: el("div"), status: searchStatus, makeFrom: { label: "", ready: () => false, body: () => ({}) } });
-  let current = null, waiting = false;
+  let current = null, waiting = false, sentOn = null;
+  const show = (lane, h) => decisions.decorate(resultCard(h, lane), h);
   searchForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (!why.value()) { searchStatus.textContent = "Say why you are searching, then press Search."; why.focus(); return; }
     why.remember();
     Object.values(lanes).forEach((l) => { l.grid.replaceChildren(); l.count.textContent = "0"; });
-    current = null; waiting = true;
+    current = null; waiting = true; sentOn = null;
     delete searchForm.dataset.done;
+    delete searchForm.dataset.recovered;
     searchStatus.textContent = "Searching with " + detail.confirmed + " confirmed sightings in " + detail.outfits.length + " outfit(s)…";
-    events.send({ type: "subject.search", subject: page.subject, justification: why.value(), k: page.k });
+    events.send({ type: "subject.search", subject: page.subject, justification: why.value(), k: page.k },
+                { onSent: () => { sentOn = events.opened; } });
   });
   events.on("search.started", (m) => { if (waiting && m.tracklet === null) { current = m.search; waiting = false; decisions.setSearch(current); } });
   events.on("search.hits", (m) => {
     if (m.search !== current || !lanes[m.lane]) return;
-    m.hits.forEach((h) => lanes[m.lane].grid.appendChild(decisions.decorate(resultCard(h, m.lane), h)));
+    m.hits.forEach((h) => lanes[m.lane].grid.appendChild(show(m.lane, h)));
     lanes[m.lane].count.textContent = lanes[m.lane].grid.children.length;
   });
   events.on("search.done", (m) => {
@@ -132,6 +136,25 @@ if (searchForm) {
   });
   events.on("search.failed", (m) => { if (m.search === current) searchStatus.textContent = "Search failed: " + m.reason; });
   events.on("error", (m) => { if (m.request === "subject.search") { waiting = false; searchStatus.textContent = "Search refused: " + m.detail; } });
+  // A drop mid-search loses the rest of its events: the stored record (kind "subject") has the
+  // final lists, without the travel-time notes the live cards carry.
+  const ended = (text) => { waiting = false; searchForm.dataset.done = "1"; searchStatus.textContent = text; };
+  recoverOnReopen(events, {
+    pending: () => {
+      if (searchForm.dataset.done === "1" || sentOn === null) return null;
+      if (current !== null) return current;
+      return waiting && sentOn !== events.opened ? "unknown" : null;
+    },
+    render: (record) => {
+      Object.entries(lanes).forEach(([name, lane]) => {
+        lane.grid.replaceChildren(...(record.lanes[name] || []).map((h) => show(name, h)));
+        lane.count.textContent = lane.grid.children.length;
+      });
+      searchForm.dataset.recovered = "1";
+      ended(recoveredText(record, { [page.lanes.appearance]: "in a confirmed outfit", [page.lanes.identity]: "possibly in other clothes" }));
+    },
+    lost: ended,
+  });
 }
 
 // ---- evidence ----
