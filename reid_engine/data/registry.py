@@ -58,3 +58,19 @@ def load_dataset(name: str, root: str | Path) -> ImageReidDataset | VideoReidDat
             return load_mevid(root)
         case _:
             raise DatasetError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+
+
+def load_training_dataset(name: str, root: str | Path) -> ImageReidDataset | VideoReidDataset:
+    """:func:`load_dataset` for training: refuses the real labelled attribute set, which is for
+    evaluation only (``reid_engine.attributes.real_labelled``). Every training loop loads through this.
+
+    Raises:
+        DatasetError: for the real labelled set, an unknown name, or a folder that is not that data set.
+    """
+    from reid_engine.attributes.real_labelled import RealLabelledError, refuse_real_labelled
+
+    try:
+        refuse_real_labelled(root)
+    except RealLabelledError as exc:
+        raise DatasetError(str(exc)) from None
+    return load_dataset(name, root)

@@ -28,7 +28,7 @@ from torch.utils.data import BatchSampler, DataLoader
 from tqdm import tqdm
 
 from reid_engine.data.base import ImageRecord, ReidDataset, TrackletRecord
-from reid_engine.data.registry import load_dataset
+from reid_engine.data.registry import load_training_dataset
 from reid_engine.data.torch_dataset import ImageReidTorchDataset, RandomIdentitySampler
 from reid_engine.eval.extract import extract_features, score_features
 from reid_engine.models.reid_net import ReidFeatures, ReidNet, build_model
@@ -205,7 +205,7 @@ def train(
     seed_everything(config.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    dataset = load_dataset(config.data.dataset, config.data.root)
+    dataset = load_training_dataset(config.data.dataset, config.data.root)
     records = training_records(dataset)
     pids = [r.pid for r in records]
     num_pids = len(set(pids))

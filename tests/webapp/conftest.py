@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,20 @@ def client_for() -> Any:
         return client
 
     return make
+
+
+def write_gate(path: Path, estimated: list[str]) -> Path:
+    """A gate file (``reid_engine.attributes.gate``) estimating exactly ``estimated``."""
+    from reid_engine.attributes.gate import GATE_FORMAT
+
+    path.write_text(json.dumps({"kind": GATE_FORMAT, "predictor": "test", "estimated": estimated, "attributes": {}}))
+    return path
+
+
+@pytest.fixture
+def every_attribute_estimated(settings: Any, tmp_path: Path) -> None:
+    """For tests of the search machinery on any schema attribute, not of which ones the product estimates."""
+    from reid_engine.attributes.schema import SCHEMA
+
+    gate = write_gate(tmp_path / "gate-all.json", list(SCHEMA.names))
+    settings.LONGVIEW = {**settings.LONGVIEW, "ATTRIBUTE_GATE": str(gate)}

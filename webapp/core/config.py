@@ -61,6 +61,9 @@ class LongviewConfig:
             ends this many after it (within the footage).
         subject_query: the keys of the engine's ``SubjectQueryConfig`` for searches with a
             subject's sightings, checked by that class at the first such search (same reason).
+        attribute_gate: the file saying which attributes are estimated (stored, shown, filtered and
+            searched), written by ``reid eval-attributes --dataset real-labelled --write-gate``; None
+            for the one shipped next to the engine's weights.
     """
 
     max_upload_bytes: int = 8 * 1024**3
@@ -79,6 +82,7 @@ class LongviewConfig:
     walking_speed_mps: float = 1.4
     export_clip_padding_s: float = 3.0
     subject_query: dict[str, Any] = field(default_factory=dict)
+    attribute_gate: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("max_upload_bytes", "upload_chunk_bytes", "engine_threads", "search_batch", "search_k"):
@@ -110,6 +114,7 @@ class LongviewConfig:
             "WALKING_SPEED_MPS": self.walking_speed_mps,
             "EXPORT_CLIP_PADDING_S": self.export_clip_padding_s,
             "SUBJECT_QUERY": dict(self.subject_query),
+            "ATTRIBUTE_GATE": self.attribute_gate,
         }
 
 
@@ -120,7 +125,11 @@ _INT_VARIABLES = {
     "ENGINE_THREADS": "engine_threads",
 }
 _FLOAT_VARIABLES = {"UPLOAD_EXPIRY_HOURS": "upload_expiry_hours"}
-_STR_VARIABLES = {"ENGINE_DEVICE": "engine_device", "PIPELINE_CONFIG": "pipeline_config"}
+_STR_VARIABLES = {
+    "ENGINE_DEVICE": "engine_device",
+    "PIPELINE_CONFIG": "pipeline_config",
+    "ATTRIBUTE_GATE": "attribute_gate",
+}
 
 
 def env_int(environ: Mapping[str, str], name: str, default: int | None = None) -> int | None:

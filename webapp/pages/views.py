@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from reid_engine.attributes.schema import COLOURS
+from reid_engine.attributes.schema import COLOURS, SCHEMA
 from webapp.accounts.roles import is_admin, is_investigator
 from webapp.audit.ledger import audit_record, client_address_of
 from webapp.audit.models import Action
@@ -19,6 +19,7 @@ from webapp.cases.models import Case
 from webapp.core.exceptions import DomainError
 from webapp.pages.context import SESSION_KEY, current_case
 from webapp.search.lanes import APPEARANCE, IDENTITY
+from webapp.tracklets.estimated import describable, is_estimated
 from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, tracklets_visible_to
 from webapp.videos.models import Video
 from webapp.videos.services import video_delete_refusal
@@ -86,7 +87,13 @@ def search_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "longview/search.html",
-        {"query": tracklet_card(tracklet), "colours": COLOURS, "search_settings": search_settings(), "case": case},
+        {
+            "query": tracklet_card(tracklet),
+            "colours": COLOURS,
+            "estimated": {n: is_estimated(n) for n in SCHEMA.names},
+            "search_settings": search_settings(),
+            "case": case,
+        },
     )
 
 
@@ -106,5 +113,10 @@ def describe_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "longview/search_describe.html",
-        {"colours": COLOURS, "search_settings": search_settings(), "case": case},
+        {
+            "describable": describable(),
+            "not_estimated": [n for n in SCHEMA.names if not is_estimated(n)],
+            "search_settings": search_settings(),
+            "case": case,
+        },
     )

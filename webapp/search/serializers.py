@@ -13,6 +13,7 @@ from reid_engine.attributes import SCHEMA
 from webapp.cameras.models import Camera, Gallery
 from webapp.core.exceptions import DomainError
 from webapp.search.filters import AttributeCondition, SearchFilters, SearchQuery
+from webapp.tracklets.estimated import is_estimated
 from webapp.tracklets.serializers import TrackletCardSerializer
 
 MAX_K = 500
@@ -38,11 +39,21 @@ class AttributeConditionSerializer(_Strict):
     min_probability = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.5)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        try:
-            SCHEMA[data["attribute"]].index_of(data["value"])
-        except ValueError as exc:
-            raise serializers.ValidationError({"value": [str(exc)]}) from None
-        return data
+        return _estimated_condition(data)
+
+
+def _estimated_condition(data: dict[str, Any]) -> dict[str, Any]:
+    """A condition's value must fit its attribute, and the attribute must be one the product
+    estimates: searching on one it does not would rank or filter by a guess."""
+    try:
+        SCHEMA[data["attribute"]].index_of(data["value"])
+    except ValueError as exc:
+        raise serializers.ValidationError({"value": [str(exc)]}) from None
+    if not is_estimated(data["attribute"]):
+        raise serializers.ValidationError(
+            {"attribute": [f"{data['attribute']} is not estimated (see GET /api/attributes/)"]}
+        )
+    return data
 
 
 def _ids(help_text: str) -> serializers.ListField:
@@ -86,11 +97,7 @@ class DescribedAttributeSerializer(_Strict):
     value = serializers.JSONField(help_text="one of the attribute's values, or true/false for a yes/no attribute")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        try:
-            SCHEMA[data["attribute"]].index_of(data["value"])
-        except ValueError as exc:
-            raise serializers.ValidationError({"value": [str(exc)]}) from None
-        return data
+        return _estimated_condition(data)
 
 
 class SearchRequestSerializer(_Strict):

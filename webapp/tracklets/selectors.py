@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from webapp.cases.access import scope_tracklets
+from webapp.tracklets.estimated import estimated_only
 from webapp.tracklets.models import Tracklet
 
 
@@ -23,9 +24,10 @@ def tracklets_of_video(*, user: Any, video_id: int) -> QuerySet[Tracklet]:
 
 
 def top_attributes(probabilities: dict[str, dict[str, float]] | None) -> dict[str, dict[str, Any]]:
-    """The most likely value of each estimated attribute with its probability, for badges."""
+    """The most likely value of each estimated attribute with its probability, for badges; attributes
+    the product does not estimate (``webapp.tracklets.estimated``) are left out even when stored."""
     out: dict[str, dict[str, Any]] = {}
-    for name, values in (probabilities or {}).items():
+    for name, values in estimated_only(probabilities).items():
         if values:
             value, p = max(values.items(), key=lambda kv: kv[1])
             out[name] = {"value": value, "p": round(float(p), 3)}

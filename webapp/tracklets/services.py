@@ -11,6 +11,7 @@ import numpy as np
 from django.db import transaction
 
 from reid_engine.types import EmbeddedTracklet, IngestResult, PartialResult
+from webapp.tracklets.estimated import estimated_only
 from webapp.tracklets.models import Tracklet
 from webapp.videos.models import Video
 
@@ -55,7 +56,7 @@ def _rows(
                 appearance_embedding=item.embedding.astype(np.float32).tobytes(),
                 appearance_embedder=embedder,
                 quality=float(t.best_crops[0].quality) if t.best_crops else 0.0,
-                attributes=dict(item.attributes),
+                attributes=estimated_only(dict(item.attributes)),
                 identity_embedding=(
                     None if item.identity_embedding is None else item.identity_embedding.astype(np.float32).tobytes()
                 ),

@@ -18,6 +18,7 @@ from webapp.audit.models import Action
 from webapp.cases import access
 from webapp.cases.access import Capability
 from webapp.core.media import media_response
+from webapp.tracklets.estimated import attribute_gate
 from webapp.tracklets.selectors import tracklet_card, tracklets_of_video, tracklets_visible_to
 from webapp.tracklets.serializers import TrackletCardSerializer, TrackletDetailSerializer
 from webapp.videos.models import Video
@@ -31,6 +32,21 @@ class VideoTrackletsView(APIView):
         if not access.scope_videos(request.user, Video.objects.filter(pk=pk)).exists():
             raise Http404
         return Response([tracklet_card(t) for t in tracklets_of_video(user=request.user, video_id=pk)])
+
+
+class AttributeListView(APIView):
+    """Every schema attribute and whether the product estimates it (``GET /api/attributes/``).
+
+    ``estimated`` is false for the attributes the shipped predictor did not get right on the real
+    labelled people: they are never stored, shown, filtered or searched. The figures (balanced
+    accuracy ``mA``, the majority-class ``baseline_mA``, the 95 % interval ``ci``, labelled tracks
+    ``n``) come from ``reid eval-attributes --dataset real-labelled``.
+    """
+
+    @extend_schema(responses={200: None})
+    def get(self, request: Request) -> Response:
+        gate = attribute_gate()
+        return Response({"predictor": gate.predictor, "attributes": gate.describe()})
 
 
 class TrackletViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

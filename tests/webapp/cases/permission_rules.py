@@ -140,6 +140,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("schema", "get"): Rule(Kind.API_ROLE, request=_p("/api/schema/")),
     ("api-root", "get"): Rule(Kind.API_ROLE, request=_p("/api/")),
     ("users", "get"): Rule(Kind.API_ROLE, request=_p("/api/users/")),
+    ("attributes", "get"): Rule(Kind.API_ROLE, request=_p("/api/attributes/")),
     ("camera-list", "get"): Rule(Kind.API_ROLE, request=_p("/api/cameras/")),
     ("camera-list", "post"): Rule(Kind.API_ADMIN, ok=201, request=lambda w, c: ("/api/cameras/", {"name": "New"}, {})),
     ("camera-detail", "get"): Rule(Kind.API_ROLE, request=lambda w, c: (f"/api/cameras/{w.camera.pk}/", None, {})),

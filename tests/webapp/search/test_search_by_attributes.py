@@ -31,7 +31,7 @@ from webapp.search.services import search_start
 from webapp.search.worker import search_run
 from webapp.tracklets.models import Tracklet
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("every_attribute_estimated")]
 
 
 def _palette(rng: np.random.Generator) -> dict[str, float]:

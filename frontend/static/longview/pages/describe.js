@@ -56,7 +56,8 @@ function finished(text) {
   status.textContent = text;
   section.dataset.done = "1";
   waiting = false;
-  describeButton.disabled = uploadButton.disabled = false;
+  uploadButton.disabled = false;
+  describeButton.disabled = !form.querySelector("select[data-attribute]");  // nothing estimated: nothing to describe
 }
 
 function show(m) {
@@ -102,13 +103,20 @@ function begin() {
   status.textContent = "Searching…";
 }
 
+// The server renders one select per attribute the engine estimates, and no other.
+function described() {
+  return Array.from(form.querySelectorAll("select[data-attribute]")).filter((s) => s.value).map((s) => ({
+    attribute: s.dataset.attribute, value: s.dataset.kind === "binary" ? s.value === "yes" : s.value,
+  }));
+}
+
 form.addEventListener("submit", (ev) => {
   ev.preventDefault();
   const filters = readFilters(form, settings.colour_min_probability);
-  // Here the colours describe the person and rank the results; they are not a filter.
-  const attributes = (filters.attributes || []).map((c) => ({ attribute: c.attribute, value: c.value }));
+  // Here the description ranks the results; it is not a filter.
+  const attributes = described();
   delete filters.attributes;
-  if (!attributes.length) { status.textContent = "Choose an upper or lower garment colour first."; return; }
+  if (!attributes.length) { status.textContent = "Describe at least one attribute first."; return; }
   if (!why.value()) { status.textContent = "Say why you are searching first."; why.focus(); return; }
   why.remember();
   reset(["attributes"]);
@@ -131,6 +139,8 @@ uploadButton.addEventListener("click", async () => {
   body.append("k", String(settings.k));
   body.append("refine", form.refine && form.refine.checked ? "true" : "false");
   const filters = readFilters(form, settings.colour_min_probability);
+  const conditions = described().map((c) => ({ ...c, min_probability: settings.colour_min_probability }));
+  if (conditions.length) filters.attributes = conditions; else delete filters.attributes;
   if (Object.keys(filters).length) body.append("filters", JSON.stringify(filters));
   reset([settings.lanes.appearance, settings.lanes.identity]);
   begin();
