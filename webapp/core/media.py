@@ -1,16 +1,35 @@
-"""Serving stored media to permitted users, with HTTP range requests so video can seek."""
+"""Serving stored media to permitted users, with HTTP range requests so video can seek; the sha256
+of stored files."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _BLOCK = 256 * 1024
+
+
+def stream_sha256(fh: IO[bytes]) -> tuple[str, int]:
+    """The hex sha256 and the length of what is left to read in a binary stream, read in blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    while block := fh.read(_BLOCK):
+        digest.update(block)
+        size += len(block)
+    return digest.hexdigest(), size
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file."""
+    with path.open("rb") as fh:
+        return stream_sha256(fh)[0]
 
 
 def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:

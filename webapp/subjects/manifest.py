@@ -18,10 +18,10 @@ from typing import Any
 
 from webapp.audit.ledger import audit_verify
 from webapp.audit.models import Action, AuditEntry
+from webapp.core.media import file_sha256, stream_sha256
 
 FORMAT = "longview-evidence/1"
 MANIFEST = "manifest.json"
-_BLOCK = 1024 * 1024
 
 
 def file_entry(path: str, data: bytes) -> dict[str, Any]:
@@ -31,14 +31,6 @@ def file_entry(path: str, data: bytes) -> dict[str, Any]:
 
 def manifest_json(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-
-
-def zip_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,13 +50,8 @@ class PackageCheck:
 
 
 def _member_sha256(archive: zipfile.ZipFile, name: str) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
     with archive.open(name) as fh:
-        while block := fh.read(_BLOCK):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
+        return stream_sha256(fh)
 
 
 def _check_members(archive: zipfile.ZipFile) -> tuple[str, dict[str, Any]]:
@@ -102,7 +89,7 @@ def check_package(path: Path) -> PackageCheck:
     record of the export, and the ledger's chain. Stops at the first problem."""
     if not path.is_file():
         return PackageCheck(ok=False, problem=f"no such file: {path}")
-    sha256 = zip_sha256(path)
+    sha256 = file_sha256(path)
     try:
         with zipfile.ZipFile(path) as archive:
             problem, manifest = _check_members(archive)

@@ -25,9 +25,10 @@ from reid_engine.errors import ReidEngineError
 from reid_engine.types import VideoInfo
 from reid_engine.video import probe_video
 from webapp.cameras.models import Camera
+from webapp.core.media import file_sha256
 from webapp.subjects.clips import Picture, best_sample, cut_sighting
 from webapp.subjects.figures import PlanView
-from webapp.subjects.manifest import FORMAT, MANIFEST, file_entry, manifest_json, zip_sha256
+from webapp.subjects.manifest import FORMAT, MANIFEST, file_entry, manifest_json
 from webapp.subjects.models import EvidenceExport, Sighting
 from webapp.subjects.report import Report, ReportSighting, report_html
 from webapp.tracklets.models import Tracklet
@@ -240,4 +241,4 @@ def package_build(export: EvidenceExport, *, generated_by: str, progress: Progre
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    return PackageResult(sha256=zip_sha256(final), size_bytes=final.stat().st_size, sightings=len(sightings))
+    return PackageResult(sha256=file_sha256(final), size_bytes=final.stat().st_size, sightings=len(sightings))

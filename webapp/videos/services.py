@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from datetime import datetime
@@ -24,6 +23,7 @@ from webapp.cases.access import Capability
 from webapp.cases.models import Case, CaseVideo
 from webapp.cases.services import case_video_add, videos_held_only_by
 from webapp.core.exceptions import DomainError
+from webapp.core.media import file_sha256
 from webapp.videos.models import Video
 from webapp.videos.signals import video_deleted
 
@@ -143,15 +143,6 @@ def video_upload_file(
     video.refresh_from_db()
     video_upload_complete(video=video)
     return video
-
-
-def file_sha256(path: Path) -> str:
-    """The hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(_COPY_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def video_upload_complete(*, video: Video) -> None:
